@@ -8,6 +8,7 @@
 mod error;
 
 pub mod action;
+pub mod document;
 pub mod participant;
 pub mod postmortem;
 pub mod readiness;
@@ -19,6 +20,7 @@ pub mod timeline;
 pub use error::ParseError;
 
 pub use action::{ActionFields, ActionId, ActionItem, ActionStatus, Priority, ProgressUpdate, SmartChecks};
+pub use document::{ActionDocument, PostmortemDocument};
 pub use participant::{Participant, ParticipantFields, ParticipantId, Role};
 pub use postmortem::{
     ContributingFactor, Direction, Durations, FactorCategory, Key, KeyMoment, KeyMoments, LessonKind,
