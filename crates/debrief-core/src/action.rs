@@ -1,12 +1,12 @@
 //! Action items: every one has an owner and a check-in date, or it does not exist.
 
-use jiff::civil::Date;
 use jiff::Timestamp;
+use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
-use crate::postmortem::{simple_enum, Key, Question, Version};
-use crate::text::{Line, Name, Title, Url};
 use crate::ParseError;
+use crate::postmortem::{Key, Question, Version, simple_enum};
+use crate::text::{Line, Name, Title, Url};
 
 /// The id of an action item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -249,7 +249,10 @@ mod tests {
     #[test]
     fn smart_checks_name_what_is_missing() {
         let mut a = action();
-        assert_eq!(a.smart.missing(), vec!["specific", "measurable", "agreed", "realistic"]);
+        assert_eq!(
+            a.smart.missing(),
+            vec!["specific", "measurable", "agreed", "realistic"]
+        );
         a.smart.success_criterion = "p99 alert fires within 2 minutes in a game day".into();
         a.smart.specific = true;
         assert_eq!(a.smart.missing(), vec!["agreed", "realistic"]);

@@ -19,15 +19,19 @@ pub mod timeline;
 
 pub use error::ParseError;
 
-pub use action::{ActionFields, ActionId, ActionItem, ActionStatus, Priority, ProgressUpdate, SmartChecks};
+pub use action::{
+    ActionFields, ActionId, ActionItem, ActionStatus, Priority, ProgressUpdate, SmartChecks,
+};
 pub use document::{ActionDocument, PostmortemDocument};
 pub use participant::{Participant, ParticipantFields, ParticipantId, Role};
 pub use postmortem::{
-    ContributingFactor, Direction, Durations, FactorCategory, Key, KeyMoment, KeyMoments, LessonKind,
-    Lessons, Link, LinkKind, Meeting, Postmortem, PostmortemFields, Question, RemediationIdea, Severity,
-    Status, ThreeRs, TransitionError, Version,
+    ContributingFactor, Direction, Durations, FactorCategory, Key, KeyMoment, KeyMoments,
+    LessonKind, Lessons, Link, LinkKind, Meeting, Postmortem, PostmortemFields, Question,
+    RemediationIdea, Severity, Status, ThreeRs, TransitionError, Version,
 };
 pub use revision::{Entity, FieldChange, Revision};
 pub use text::{Label, Line, Name, Text, Title, Url};
 pub use time::{Moment, Precision, Zone};
-pub use timeline::{Account, Actor, ActorKind, EventFields, EventId, EventKind, Outcome, Source, TimelineEvent};
+pub use timeline::{
+    Account, Actor, ActorKind, EventFields, EventId, EventKind, Outcome, Source, TimelineEvent,
+};

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::postmortem::{simple_enum, Version};
+use crate::postmortem::{Version, simple_enum};
 use crate::text::{Line, Name};
 
 /// The id of a participant.
@@ -83,6 +83,9 @@ mod tests {
         assert!(!s.invited);
         let r = ParticipantFields::new("Ada".parse().expect("name"), Role::Responder);
         assert!(r.invited);
-        assert_eq!("customer support".parse::<Role>().expect("role"), Role::CustomerSupport);
+        assert_eq!(
+            "customer support".parse::<Role>().expect("role"),
+            Role::CustomerSupport
+        );
     }
 }

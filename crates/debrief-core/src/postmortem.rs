@@ -4,9 +4,9 @@ use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+use crate::ParseError;
 use crate::text::{Label, Line, Name, Title, Url};
 use crate::time::Moment;
-use crate::ParseError;
 
 /// A postmortem's short key, `PM-42`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -102,7 +102,10 @@ impl Severity {
                 let all: Vec<String> = (1..=levels).map(|n| format!("SEV{n}")).collect();
                 Err(ParseError::new(
                     "severity",
-                    format!("{t:?} is not a severity: expected one of {}", all.join(", ")),
+                    format!(
+                        "{t:?} is not a severity: expected one of {}",
+                        all.join(", ")
+                    ),
                 ))
             }
         }
@@ -202,7 +205,9 @@ simple_enum!(
 pub enum TransitionError {
     #[error("the postmortem is already {0}")]
     Unchanged(Status),
-    #[error("cannot go from {from} to {to}: move one step at a time (draft → in_review → published → closed)")]
+    #[error(
+        "cannot go from {from} to {to}: move one step at a time (draft → in_review → published → closed)"
+    )]
     Skips { from: Status, to: Status },
     #[error("cannot close: {open} action item(s) are neither done nor declined with a reason")]
     OpenActions { open: usize },
@@ -438,11 +443,15 @@ impl TryFrom<String> for FactorCategory {
         // rules only, so a team that trims its taxonomy does not lose old factors.
         let ok = !s.is_empty()
             && s.len() <= 40
-            && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+            && s.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
         if ok {
             Ok(FactorCategory(s))
         } else {
-            Err(ParseError::new("category", format!("{s:?} is not a category")))
+            Err(ParseError::new(
+                "category",
+                format!("{s:?} is not a category"),
+            ))
         }
     }
 }
@@ -729,10 +738,16 @@ mod tests {
         use Status::*;
         assert_eq!(Draft.transition(InReview, 0), Ok(Direction::Forward));
         assert_eq!(InReview.transition(Published, 3), Ok(Direction::Forward));
-        assert!(matches!(Draft.transition(Published, 0), Err(TransitionError::Skips { .. })));
+        assert!(matches!(
+            Draft.transition(Published, 0),
+            Err(TransitionError::Skips { .. })
+        ));
         assert_eq!(Published.transition(Draft, 0), Ok(Direction::Backward));
         assert_eq!(Closed.transition(InReview, 0), Ok(Direction::Backward));
-        assert_eq!(Draft.transition(Draft, 0), Err(TransitionError::Unchanged(Draft)));
+        assert_eq!(
+            Draft.transition(Draft, 0),
+            Err(TransitionError::Unchanged(Draft))
+        );
         assert_eq!(
             Published.transition(Closed, 2),
             Err(TransitionError::OpenActions { open: 2 })
@@ -770,13 +785,19 @@ mod tests {
             detected: Some(Moment::parse("2024-05-01 09:00", &z).expect("m")),
             ..KeyMoments::default()
         };
-        assert_eq!(km.out_of_order(), vec![(KeyMoment::Started, KeyMoment::Detected)]);
+        assert_eq!(
+            km.out_of_order(),
+            vec![(KeyMoment::Started, KeyMoment::Detected)]
+        );
     }
 
     #[test]
     fn factor_categories_come_from_the_taxonomy() {
         assert_eq!(
-            "Monitoring gap".parse::<FactorCategory>().expect("cat").as_str(),
+            "Monitoring gap"
+                .parse::<FactorCategory>()
+                .expect("cat")
+                .as_str(),
             "monitoring_gap"
         );
         let err = "bad luck".parse::<FactorCategory>().expect_err("unknown");

@@ -164,7 +164,9 @@ mod tests {
         pm.impact = "12% of orders failed.".into();
         pm.key_moments.resolved = Some(m("2024-05-01 12:00"));
         pm.meeting.scheduled_at = Some(m("2024-05-03 15:00"));
-        let ev = |kind, text: &str| EventFields::new(m("2024-05-01 11:00"), kind, text.parse().expect("text"));
+        let ev = |kind, text: &str| {
+            EventFields::new(m("2024-05-01 11:00"), kind, text.parse().expect("text"))
+        };
         let events = [
             ev(EventKind::Report, "Support reported failed payments"),
             ev(EventKind::Action, "Rolled back the release"),
@@ -185,7 +187,11 @@ mod tests {
         events[0].hidden = true;
         assert_eq!(
             codes(&check(&pm, &events, &people)),
-            vec!["timeline_no_report", "stakeholders_invited", "meeting_too_late"]
+            vec![
+                "timeline_no_report",
+                "stakeholders_invited",
+                "meeting_too_late"
+            ]
         );
     }
 }

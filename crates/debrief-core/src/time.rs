@@ -40,7 +40,10 @@ impl std::str::FromStr for Precision {
             .into_iter()
             .find(|p| p.as_str().eq_ignore_ascii_case(s.trim()))
             .ok_or_else(|| {
-                ParseError::new("", format!("{s:?} is not a precision: use day, minute or second"))
+                ParseError::new(
+                    "",
+                    format!("{s:?} is not a precision: use day, minute or second"),
+                )
             })
     }
 }
@@ -108,7 +111,10 @@ impl std::str::FromStr for Zone {
         }
         if s.starts_with(['+', '-']) {
             let parsed = parse_offset(s).ok_or_else(|| {
-                ParseError::new("", format!("{s:?} is not an offset: expected +HH:MM or -HH:MM"))
+                ParseError::new(
+                    "",
+                    format!("{s:?} is not an offset: expected +HH:MM or -HH:MM"),
+                )
             })?;
             return Ok(Zone::from_offset(parsed));
         }
@@ -233,7 +239,13 @@ impl Moment {
     pub fn new(at: Timestamp, zone: Zone, precision: Precision) -> Result<Moment, ParseError> {
         let zoned = at.to_zoned(zone.tz.clone());
         let truncated = match precision {
-            Precision::Second => return Ok(Moment { at, zone, precision }),
+            Precision::Second => {
+                return Ok(Moment {
+                    at,
+                    zone,
+                    precision,
+                });
+            }
             Precision::Minute => zoned.datetime().round(
                 jiff::civil::DateTimeRound::new()
                     .smallest(jiff::Unit::Minute)
@@ -241,14 +253,23 @@ impl Moment {
             ),
             Precision::Day => Ok(zoned.date().to_datetime(jiff::civil::Time::midnight())),
         }
-        .map_err(|e| ParseError::new("", format!("cannot truncate {at} to a {}: {e}", precision.as_str())))?;
+        .map_err(|e| {
+            ParseError::new(
+                "",
+                format!("cannot truncate {at} to a {}: {e}", precision.as_str()),
+            )
+        })?;
         let at = zone
             .tz
             .to_ambiguous_zoned(truncated)
             .compatible()
             .map_err(|e| ParseError::new("", e.to_string()))?
             .timestamp();
-        Ok(Moment { at, zone, precision })
+        Ok(Moment {
+            at,
+            zone,
+            precision,
+        })
     }
 
     /// A moment known to the second (sub-second digits are kept).
@@ -316,7 +337,10 @@ impl Moment {
         let precision = if civil.len() == 10 {
             Precision::Day
         } else {
-            match civil.get(10..).map(|t| t.split('.').next().unwrap_or("").len()) {
+            match civil
+                .get(10..)
+                .map(|t| t.split('.').next().unwrap_or("").len())
+            {
                 Some(6) => Precision::Minute,
                 Some(9) => Precision::Second,
                 _ => return Err(bad("")),
@@ -328,7 +352,9 @@ impl Moment {
                 .map_err(|e| bad(&format!(" ({e})")))?
                 .to_datetime(jiff::civil::Time::midnight())
         } else {
-            civil.parse::<DateTime>().map_err(|e| bad(&format!(" ({e})")))?
+            civil
+                .parse::<DateTime>()
+                .map_err(|e| bad(&format!(" ({e})")))?
         };
         let offset_zone = match offset {
             Some(off) => Some(
@@ -378,7 +404,11 @@ impl Moment {
         let z = self.zoned();
         match self.precision {
             Precision::Day => z.date().to_string(),
-            Precision::Minute => format!("{} {}", z.strftime("%Y-%m-%d %H:%M"), format_offset(z.offset())),
+            Precision::Minute => format!(
+                "{} {}",
+                z.strftime("%Y-%m-%d %H:%M"),
+                format_offset(z.offset())
+            ),
             Precision::Second => {
                 let frac = z.subsec_nanosecond();
                 let base = z.strftime("%Y-%m-%d %H:%M:%S").to_string();
@@ -437,7 +467,10 @@ pub fn timestamp_from_micros(micros: i64) -> Result<Timestamp, ParseError> {
 /// Parses a calendar date `YYYY-MM-DD`.
 pub fn parse_date(input: &str) -> Result<Date, ParseError> {
     input.trim().parse::<Date>().map_err(|_| {
-        ParseError::new("", format!("{:?} is not a date: expected YYYY-MM-DD", input.trim()))
+        ParseError::new(
+            "",
+            format!("{:?} is not a date: expected YYYY-MM-DD", input.trim()),
+        )
     })
 }
 
@@ -452,13 +485,20 @@ mod tests {
     #[test]
     fn precision_follows_what_was_written() {
         let z = Zone::utc();
-        assert_eq!(Moment::parse("2024-03-05", &z).expect("day").precision(), Precision::Day);
         assert_eq!(
-            Moment::parse("2024-03-05 14:02", &z).expect("minute").precision(),
+            Moment::parse("2024-03-05", &z).expect("day").precision(),
+            Precision::Day
+        );
+        assert_eq!(
+            Moment::parse("2024-03-05 14:02", &z)
+                .expect("minute")
+                .precision(),
             Precision::Minute
         );
         assert_eq!(
-            Moment::parse("2024-03-05T14:02:11Z", &z).expect("second").precision(),
+            Moment::parse("2024-03-05T14:02:11Z", &z)
+                .expect("second")
+                .precision(),
             Precision::Second
         );
     }
@@ -489,7 +529,12 @@ mod tests {
 
     #[test]
     fn display_then_parse_is_identity() {
-        for input in ["2024-03-05", "2024-03-31 02:30", "2024-10-27 02:30:00.5", "2024-03-05 23:59:59"] {
+        for input in [
+            "2024-03-05",
+            "2024-03-31 02:30",
+            "2024-10-27 02:30:00.5",
+            "2024-03-05 23:59:59",
+        ] {
             let m = Moment::parse(input, &berlin()).expect("parse");
             let again = Moment::parse(&m.display_local(), &berlin()).expect("reparse");
             assert_eq!(m, again, "{input} → {}", m.display_local());
@@ -505,7 +550,14 @@ mod tests {
 
     #[test]
     fn garbage_is_refused_with_the_expected_form() {
-        for bad in ["yesterday", "2024-13-01", "2024-03-05 25:00", "2024-03-05 14", "12:00", "2024-03-05T14:02[Mars/Olympus]"] {
+        for bad in [
+            "yesterday",
+            "2024-13-01",
+            "2024-03-05 25:00",
+            "2024-03-05 14",
+            "12:00",
+            "2024-03-05T14:02[Mars/Olympus]",
+        ] {
             let err = Moment::parse(bad, &Zone::utc()).expect_err(bad);
             assert!(
                 err.message.contains("expected") || err.message.contains("zone"),

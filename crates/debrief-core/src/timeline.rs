@@ -6,10 +6,10 @@
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use crate::postmortem::{simple_enum, KeyMoment, Link, Version};
+use crate::ParseError;
+use crate::postmortem::{KeyMoment, Link, Version, simple_enum};
 use crate::text::{Name, Text};
 use crate::time::Moment;
-use crate::ParseError;
 
 /// The id of a timeline event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -112,7 +112,8 @@ impl std::str::FromStr for Source {
         let t = s.trim().to_ascii_lowercase();
         let ok = !t.is_empty()
             && t.len() <= 40
-            && t.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+            && t.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
         if ok {
             Ok(Source(t))
         } else {
@@ -287,7 +288,10 @@ mod tests {
         assert_eq!(p.kind, ActorKind::Person);
         assert_eq!(p.to_string(), "Dana Ruiz");
         // A colon that is not a kind is part of the name.
-        assert_eq!(Actor::parse("ops: night").expect("name").name.as_str(), "ops: night");
+        assert_eq!(
+            Actor::parse("ops: night").expect("name").name.as_str(),
+            "ops: night"
+        );
         assert!(Actor::parse("  ").is_err());
     }
 
@@ -304,7 +308,10 @@ mod tests {
 
     #[test]
     fn event_kinds_parse_loosely() {
-        assert_eq!("communication-out".parse::<EventKind>().expect("kind"), EventKind::CommunicationOut);
+        assert_eq!(
+            "communication-out".parse::<EventKind>().expect("kind"),
+            EventKind::CommunicationOut
+        );
         assert!("explosion".parse::<EventKind>().is_err());
     }
 }

@@ -1,1 +1,417 @@
-//! placeholder
+//! The storage port of Debrief: one trait, [`Store`], whose methods are whole use cases
+//! (create a postmortem, edit an event with optimistic concurrency, bulk-insert an import, search
+//! the archive…), plus the pieces every adapter shares so that they behave alike: errors, filters,
+//! the text that full-text search indexes, how a milestone event sets a key moment, and the
+//! [`contract`] test suite that every adapter runs unchanged.
+//!
+//! Architecture invariant: the server and the CLI hold an `Arc<dyn Store>` and never learn which
+//! database is behind it. Adapters live in their own crates (`debrief-store-sqlite`,
+//! `debrief-store-postgres`), each with its own migrations.
+
+pub mod contract;
+mod search;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use jiff::Timestamp;
+use jiff::civil::Date;
+use serde::Serialize;
+
+use debrief_core::{
+    ActionFields, ActionId, ActionItem, EventFields, EventId, Key, Label, Moment, ParseError,
+    Participant, ParticipantFields, ParticipantId, Postmortem, PostmortemDocument,
+    PostmortemFields, ProgressUpdate, Revision, Severity, Status, TimelineEvent, TransitionError,
+    Version,
+};
+
+pub use search::{SearchDocument, SearchQuery, SearchTerm};
+
+/// Why a use case did not happen. Whatever the error, nothing was written.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{0} not found")]
+    NotFound(String),
+    /// The edit was made on an older version. `current` is the record as it is now, so a person
+    /// can compare and re-apply their change.
+    #[error(
+        "{what} was changed by someone else (now at version {current_version}); reload and re-apply your change"
+    )]
+    Conflict {
+        what: String,
+        current_version: Version,
+        current: Box<serde_json::Value>,
+    },
+    #[error("{0} already exists")]
+    Duplicate(String),
+    #[error(transparent)]
+    Invalid(#[from] ParseError),
+    #[error(transparent)]
+    Transition(#[from] TransitionError),
+    /// The database failed (unreachable, disk full, …). The message is for operators' logs.
+    #[error("database error: {0}")]
+    Backend(String),
+}
+
+impl StoreError {
+    /// A conflict carrying the current state of `current`.
+    pub fn conflict(
+        what: impl Into<String>,
+        current_version: Version,
+        current: &impl Serialize,
+    ) -> StoreError {
+        StoreError::Conflict {
+            what: what.into(),
+            current_version,
+            current: Box::new(serde_json::to_value(current).unwrap_or(serde_json::Value::Null)),
+        }
+    }
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Filters for listing and searching postmortems. All given filters must match.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PostmortemFilter {
+    pub status: Option<Status>,
+    pub severity: Option<Severity>,
+    pub service: Option<Label>,
+    /// Incidents that started (or, with no start recorded, were created) at or after this instant.
+    pub from: Option<Timestamp>,
+    /// … and before this instant.
+    pub until: Option<Timestamp>,
+    /// At most this many results (default 100, at most 1000).
+    pub limit: Option<u32>,
+}
+
+impl PostmortemFilter {
+    pub fn effective_limit(&self) -> i64 {
+        i64::from(self.limit.unwrap_or(100).clamp(1, 1000))
+    }
+}
+
+/// A line in a listing of postmortems.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PostmortemSummary {
+    pub key: Key,
+    pub version: Version,
+    pub title: String,
+    pub status: Status,
+    pub severity: Severity,
+    pub services: Vec<Label>,
+    /// When the incident started, or when the postmortem was created if no start is recorded.
+    pub occurred_at: Timestamp,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+impl PostmortemSummary {
+    pub fn of(p: &Postmortem) -> PostmortemSummary {
+        PostmortemSummary {
+            key: p.key,
+            version: p.version,
+            title: p.fields.title.to_string(),
+            status: p.status,
+            severity: p.fields.severity,
+            services: p.fields.services.clone(),
+            occurred_at: occurred_at(&p.fields, p.created_at),
+            created_at: p.created_at,
+            updated_at: p.updated_at,
+        }
+    }
+}
+
+/// The instant a postmortem is filed under: the incident's start, else its creation.
+pub fn occurred_at(fields: &PostmortemFields, created_at: Timestamp) -> Timestamp {
+    fields
+        .key_moments
+        .started
+        .as_ref()
+        .map_or(created_at, Moment::at)
+}
+
+/// A search result: the postmortem, how well it matched (higher is better), and a snippet.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SearchHit {
+    #[serde(flatten)]
+    pub postmortem: PostmortemSummary,
+    pub rank: f64,
+    pub snippet: String,
+}
+
+/// Which timeline events to list.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EventQuery {
+    pub include_hidden: bool,
+}
+
+/// Filters for the action board across all postmortems. All given filters must match.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ActionFilter {
+    pub postmortem: Option<Key>,
+    /// Owner name, compared without regard to case.
+    pub owner: Option<String>,
+    /// `open`, `in_progress`, `done` or `declined`.
+    pub status: Option<ActionStatusName>,
+    /// Unfinished actions whose check-in date is before this date.
+    pub overdue_on: Option<Date>,
+}
+
+/// An action status without its payload, for filtering.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ActionStatusName {
+    Open,
+    InProgress,
+    Done,
+    Declined,
+}
+
+impl ActionStatusName {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActionStatusName::Open => "open",
+            ActionStatusName::InProgress => "in_progress",
+            ActionStatusName::Done => "done",
+            ActionStatusName::Declined => "declined",
+        }
+    }
+}
+
+impl std::str::FromStr for ActionStatusName {
+    type Err = ParseError;
+    fn from_str(s: &str) -> Result<Self, ParseError> {
+        match s
+            .trim()
+            .to_ascii_lowercase()
+            .replace([' ', '-'], "_")
+            .as_str()
+        {
+            "open" => Ok(ActionStatusName::Open),
+            "in_progress" => Ok(ActionStatusName::InProgress),
+            "done" => Ok(ActionStatusName::Done),
+            "declined" => Ok(ActionStatusName::Declined),
+            _ => Err(ParseError::new(
+                "status",
+                format!(
+                    "{:?} is not an action status: expected one of open, in_progress, done, declined",
+                    s.trim()
+                ),
+            )),
+        }
+    }
+}
+
+/// What a bulk insert did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct BulkOutcome {
+    pub added: usize,
+    /// Events whose (source, source id) was already on the timeline, or repeated in the batch.
+    pub already_present: usize,
+}
+
+/// The storage port: every use case Debrief needs from a database, each one atomic.
+///
+/// `by` names who makes a change; it is written to the revision history.
+#[async_trait]
+pub trait Store: Send + Sync + std::fmt::Debug {
+    /// Which database this is, for logs and `debrief migrate`: `sqlite` or `postgres`.
+    fn backend(&self) -> &'static str;
+
+    /// Creates a draft postmortem with the next free key.
+    async fn create_postmortem(&self, by: &str, fields: PostmortemFields) -> Result<Postmortem>;
+    /// Stores a whole document (from a Markdown or JSON import) in one transaction. The document's
+    /// key is kept when given; a key already in use is refused.
+    async fn import_document(&self, by: &str, doc: PostmortemDocument) -> Result<Postmortem>;
+    async fn get_postmortem(&self, key: Key) -> Result<Postmortem>;
+    async fn list_postmortems(&self, filter: &PostmortemFilter) -> Result<Vec<PostmortemSummary>>;
+    /// Replaces the postmortem's fields. Refused with [`StoreError::Conflict`] unless `expected` is
+    /// the current version.
+    async fn update_postmortem(
+        &self,
+        by: &str,
+        key: Key,
+        expected: Version,
+        fields: PostmortemFields,
+    ) -> Result<Postmortem>;
+    /// Moves the postmortem to another status, by the rules of [`Status::transition`].
+    async fn change_status(
+        &self,
+        by: &str,
+        key: Key,
+        expected: Version,
+        to: Status,
+    ) -> Result<Postmortem>;
+
+    async fn add_event(&self, by: &str, key: Key, event: EventFields) -> Result<TimelineEvent>;
+    async fn edit_event(
+        &self,
+        by: &str,
+        key: Key,
+        id: EventId,
+        expected: Version,
+        event: EventFields,
+    ) -> Result<TimelineEvent>;
+    async fn set_event_hidden(
+        &self,
+        by: &str,
+        key: Key,
+        id: EventId,
+        hidden: bool,
+    ) -> Result<TimelineEvent>;
+    /// Inserts many events at once, skipping those whose (source, source id) is already on this
+    /// postmortem's timeline. All or nothing.
+    async fn insert_events(
+        &self,
+        by: &str,
+        key: Key,
+        events: Vec<EventFields>,
+    ) -> Result<BulkOutcome>;
+    /// The timeline in time order (ties by insertion).
+    async fn list_events(&self, key: Key, query: EventQuery) -> Result<Vec<TimelineEvent>>;
+
+    async fn add_action(&self, by: &str, key: Key, action: ActionFields) -> Result<ActionItem>;
+    async fn get_action(&self, id: ActionId) -> Result<ActionItem>;
+    async fn update_action(
+        &self,
+        by: &str,
+        id: ActionId,
+        expected: Version,
+        action: ActionFields,
+    ) -> Result<ActionItem>;
+    /// Appends a progress note; a new check-in date in it becomes the action's check-in date.
+    async fn add_progress(
+        &self,
+        by: &str,
+        id: ActionId,
+        update: ProgressUpdate,
+    ) -> Result<ActionItem>;
+    /// Action items across all postmortems, by check-in date.
+    async fn list_actions(&self, filter: &ActionFilter) -> Result<Vec<ActionItem>>;
+
+    async fn add_participant(
+        &self,
+        by: &str,
+        key: Key,
+        participant: ParticipantFields,
+    ) -> Result<Participant>;
+    async fn update_participant(
+        &self,
+        by: &str,
+        key: Key,
+        id: ParticipantId,
+        expected: Version,
+        participant: ParticipantFields,
+    ) -> Result<Participant>;
+    async fn list_participants(&self, key: Key) -> Result<Vec<Participant>>;
+
+    /// Every recorded change to the postmortem and its parts, oldest first.
+    async fn revisions(&self, key: Key) -> Result<Vec<Revision>>;
+
+    /// Full-text search over titles, summaries, impact, timeline text, factors and lessons,
+    /// best match first, with the listing filters.
+    async fn search(
+        &self,
+        query: &SearchQuery,
+        filter: &PostmortemFilter,
+    ) -> Result<Vec<SearchHit>>;
+
+    /// The whole postmortem as one document (hidden events included, flagged).
+    async fn get_document(&self, key: Key) -> Result<PostmortemDocument> {
+        let pm = self.get_postmortem(key).await?;
+        let events = self
+            .list_events(
+                key,
+                EventQuery {
+                    include_hidden: true,
+                },
+            )
+            .await?;
+        let actions = self
+            .list_actions(&ActionFilter {
+                postmortem: Some(key),
+                ..ActionFilter::default()
+            })
+            .await?;
+        let participants = self.list_participants(key).await?;
+        Ok(PostmortemDocument::from_parts(
+            &pm,
+            &events,
+            &actions,
+            &participants,
+        ))
+    }
+}
+
+/// A shared handle to whichever store is configured.
+pub type DynStore = Arc<dyn Store>;
+
+/// Checks an event before it is written: the cross-field rules, in stored form.
+pub fn prepare_event(mut event: EventFields) -> Result<EventFields> {
+    event.normalize();
+    event.validate()?;
+    Ok(event)
+}
+
+/// Checks an action before it is written.
+pub fn prepare_action(mut action: ActionFields) -> Result<ActionFields> {
+    action.normalize();
+    action.validate()?;
+    Ok(action)
+}
+
+/// Brings postmortem fields into stored form.
+pub fn prepare_postmortem(mut fields: PostmortemFields) -> PostmortemFields {
+    fields.normalize();
+    fields
+}
+
+/// Brings participant fields into stored form.
+pub fn prepare_participant(mut p: ParticipantFields) -> ParticipantFields {
+    p.normalize();
+    p
+}
+
+/// Sets the postmortem's key moment from a milestone event. Returns whether anything changed.
+pub fn apply_milestone(fields: &mut PostmortemFields, event: &EventFields) -> bool {
+    match event.milestone {
+        Some(which) if fields.key_moments.get(which) != Some(&event.happened_at) => {
+            fields
+                .key_moments
+                .set(which, Some(event.happened_at.clone()));
+            true
+        }
+        _ => false,
+    }
+}
+
+/// The field changes between two versions of a value, for the revision history.
+pub fn changes<A: Serialize, B: Serialize>(
+    before: &A,
+    after: &B,
+) -> Vec<debrief_core::FieldChange> {
+    let json = |v: serde_json::Result<serde_json::Value>| v.unwrap_or(serde_json::Value::Null);
+    debrief_core::revision::diff(
+        &json(serde_json::to_value(before)),
+        &json(serde_json::to_value(after)),
+    )
+}
+
+/// The change summary recorded for a status move.
+pub fn status_summary(from: Status, to: Status, direction: debrief_core::Direction) -> String {
+    match direction {
+        debrief_core::Direction::Forward => format!("status {from} → {to}"),
+        debrief_core::Direction::Backward => format!("status {from} → {to} (moved back)"),
+    }
+}
+
+/// Serializes a domain value for a JSON column. Domain values always serialize.
+pub fn to_json(value: &impl Serialize) -> Result<String> {
+    serde_json::to_string(value)
+        .map_err(|e| StoreError::Backend(format!("cannot encode a record: {e}")))
+}
+
+/// Reads a domain value back from a JSON column.
+pub fn from_json<T: serde::de::DeserializeOwned>(what: &str, text: &str) -> Result<T> {
+    serde_json::from_str(text)
+        .map_err(|e| StoreError::Backend(format!("stored {what} is unreadable: {e}")))
+}

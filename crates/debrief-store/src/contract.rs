@@ -1,0 +1,1245 @@
+//! The contract test suite: the behaviour every [`Store`] adapter must have, written once and run
+//! unchanged against each database (see [`contract_tests!`](crate::contract_tests)).
+//!
+//! Each case takes a fresh, empty store and panics on the first broken promise.
+
+use std::sync::Arc;
+
+use debrief_core::{
+    ActionFields, ActionStatus, ContributingFactor, Entity, EventFields, EventKind, Key, KeyMoment,
+    LessonKind, Moment, ParticipantFields, PostmortemDocument, PostmortemFields, ProgressUpdate,
+    Question, Role, Severity, Source, Status, Version, Zone,
+};
+use jiff::civil::Date;
+
+use crate::{
+    ActionFilter, ActionStatusName, EventQuery, PostmortemFilter, SearchQuery, Store, StoreError,
+};
+
+/// Every case, by name: the adapters' test files generate one test per name.
+#[macro_export]
+macro_rules! contract_tests {
+    ($setup:path) => {
+        $crate::contract_tests!(@cases $setup;
+            create_and_get,
+            keys_are_sequential_and_unknown_keys_not_found,
+            update_needs_the_current_version,
+            concurrent_updates_one_wins,
+            list_filters,
+            status_transitions,
+            timeline_order_edit_and_hide,
+            milestone_event_sets_key_moment,
+            bulk_insert_deduplicates,
+            bulk_insert_is_all_or_nothing,
+            actions_across_postmortems,
+            action_updates_and_progress,
+            participants,
+            revisions_record_every_change,
+            search_ranks_and_filters,
+            search_covers_timeline_factors_lessons,
+            import_document_keeps_everything,
+        );
+    };
+    (@cases $setup:path; $($case:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $case() {
+                let Some(harness) = $setup().await else { return };
+                $crate::contract::$case(harness.store()).await;
+            }
+        )*
+    };
+}
+
+/// What an adapter's test setup returns: a fresh store, cleaned up when dropped.
+pub trait Harness {
+    fn store(&self) -> Arc<dyn Store>;
+}
+
+const BY: &str = "contract-test";
+
+fn moment(s: &str) -> Moment {
+    Moment::parse(s, &Zone::utc()).expect("test moment")
+}
+
+fn date(s: &str) -> Date {
+    s.parse().expect("test date")
+}
+
+fn fields(title: &str) -> PostmortemFields {
+    PostmortemFields::new(title.parse().expect("title"), Severity::default())
+}
+
+fn event(at: &str, kind: EventKind, text: &str) -> EventFields {
+    EventFields::new(moment(at), kind, text.parse().expect("text"))
+}
+
+fn imported(at: &str, source: &str, id: &str, text: &str) -> EventFields {
+    let mut e = event(at, EventKind::Observation, text);
+    e.source = source.parse::<Source>().expect("source");
+    e.source_id = Some(id.to_owned());
+    e
+}
+
+fn action(title: &str, owner: &str, check_in: &str) -> ActionFields {
+    ActionFields::new(
+        title.parse().expect("title"),
+        Question::Prevent,
+        owner.parse().expect("owner"),
+        date(check_in),
+    )
+}
+
+fn key(n: u32) -> Key {
+    Key::new(n).expect("key")
+}
+
+fn keys<T>(items: &[T], f: impl Fn(&T) -> Key) -> Vec<String> {
+    items.iter().map(|i| f(i).to_string()).collect()
+}
+
+pub async fn create_and_get(store: Arc<dyn Store>) {
+    let mut f = fields("Checkout returned 500s");
+    f.summary = "Checkout failed for 40 minutes.\nAbout 12% of orders failed.".into();
+    f.severity = "SEV2".parse().expect("sev");
+    f.services = vec![
+        "checkout".parse().expect("label"),
+        "payments".parse().expect("label"),
+    ];
+    f.key_moments.started = Some(moment("2024-05-01 10:00"));
+    f.key_moments.detected = Some(moment("2024-05-01 10:07:30"));
+    f.factors.push(ContributingFactor {
+        category: "change".parse().expect("cat"),
+        text: "A config change lowered the pool size"
+            .parse()
+            .expect("line"),
+    });
+    f.lessons
+        .got_lucky
+        .push("It happened during business hours".parse().expect("line"));
+    let created = store
+        .create_postmortem(BY, f.clone())
+        .await
+        .expect("create");
+    assert_eq!(created.key.to_string(), "PM-1");
+    assert_eq!(created.version, Version(1));
+    assert_eq!(created.status, Status::Draft);
+    assert_eq!(created.fields, f);
+
+    let got = store.get_postmortem(created.key).await.expect("get");
+    assert_eq!(got, created);
+    assert_eq!(
+        got.fields.key_moments.durations().time_to_detect,
+        Some(jiff::SignedDuration::from_secs(450))
+    );
+}
+
+pub async fn keys_are_sequential_and_unknown_keys_not_found(store: Arc<dyn Store>) {
+    for n in 1..=3 {
+        let p = store
+            .create_postmortem(BY, fields(&format!("Incident {n}")))
+            .await
+            .expect("create");
+        assert_eq!(p.key, key(n));
+    }
+    let err = store.get_postmortem(key(99)).await.expect_err("unknown");
+    assert!(
+        matches!(err, StoreError::NotFound(ref what) if what.contains("PM-99")),
+        "{err}"
+    );
+    let err = store
+        .add_event(BY, key(99), event("2024-01-01 10:00", EventKind::Note, "x"))
+        .await
+        .expect_err("unknown");
+    assert!(matches!(err, StoreError::NotFound(_)), "{err}");
+    let err = store
+        .list_events(key(99), EventQuery::default())
+        .await
+        .expect_err("unknown");
+    assert!(matches!(err, StoreError::NotFound(_)), "{err}");
+}
+
+pub async fn update_needs_the_current_version(store: Arc<dyn Store>) {
+    let p = store
+        .create_postmortem(BY, fields("Queue backlog"))
+        .await
+        .expect("create");
+    let mut edit = p.fields.clone();
+    edit.summary = "Messages waited up to 2 hours.".into();
+    let updated = store
+        .update_postmortem("ada", p.key, p.version, edit.clone())
+        .await
+        .expect("update");
+    assert_eq!(updated.version, Version(2));
+    assert_eq!(updated.fields.summary, "Messages waited up to 2 hours.");
+
+    // A second edit made on version 1 is refused, carrying what is there now.
+    let mut stale = p.fields.clone();
+    stale.summary = "Something else".into();
+    let err = store
+        .update_postmortem("bo", p.key, p.version, stale)
+        .await
+        .expect_err("stale");
+    match err {
+        StoreError::Conflict {
+            current_version,
+            current,
+            ..
+        } => {
+            assert_eq!(current_version, Version(2));
+            assert_eq!(current["summary"], "Messages waited up to 2 hours.");
+        }
+        other => panic!("expected a conflict, got {other}"),
+    }
+    let now = store.get_postmortem(p.key).await.expect("get");
+    assert_eq!(now.fields.summary, "Messages waited up to 2 hours.");
+    assert_eq!(now.version, Version(2));
+    // The refused edit left no revision behind.
+    let revs = store.revisions(p.key).await.expect("revisions");
+    assert!(revs.iter().all(|r| r.actor != "bo"), "{revs:?}");
+
+    // An edit that changes nothing does not make a new version.
+    let same = store
+        .update_postmortem("ada", p.key, Version(2), edit)
+        .await
+        .expect("no-op");
+    assert_eq!(same.version, Version(2));
+}
+
+pub async fn concurrent_updates_one_wins(store: Arc<dyn Store>) {
+    let p = store
+        .create_postmortem(BY, fields("Race"))
+        .await
+        .expect("create");
+    let mut tasks = Vec::new();
+    for i in 0..8 {
+        let store = store.clone();
+        let mut f = p.fields.clone();
+        f.summary = format!("edit {i}");
+        tasks.push(tokio::spawn(async move {
+            store.update_postmortem("racer", p.key, p.version, f).await
+        }));
+    }
+    let mut wins = 0;
+    let mut conflicts = 0;
+    for t in tasks {
+        match t.await.expect("task") {
+            Ok(_) => wins += 1,
+            Err(StoreError::Conflict { .. }) => conflicts += 1,
+            Err(e) => panic!("unexpected error: {e}"),
+        }
+    }
+    assert_eq!((wins, conflicts), (1, 7));
+    assert_eq!(
+        store.get_postmortem(p.key).await.expect("get").version,
+        Version(2)
+    );
+}
+
+pub async fn list_filters(store: Arc<dyn Store>) {
+    let specs = [
+        ("Disk full on db-1", "SEV1", "database", "2024-01-10 08:00"),
+        ("Login slow", "SEV3", "auth", "2024-02-15 12:00"),
+        ("Checkout errors", "SEV2", "checkout", "2024-03-20 18:30"),
+        ("Auth tokens expired", "SEV2", "auth", "2024-04-01 09:00"),
+    ];
+    for (title, sev, service, started) in specs {
+        let mut f = fields(title);
+        f.severity = sev.parse().expect("sev");
+        f.services = vec![service.parse().expect("label")];
+        f.key_moments.started = Some(moment(started));
+        store.create_postmortem(BY, f).await.expect("create");
+    }
+    let p2 = store.get_postmortem(key(2)).await.expect("get");
+    store
+        .change_status(BY, key(2), p2.version, Status::InReview)
+        .await
+        .expect("status");
+
+    let all = store
+        .list_postmortems(&PostmortemFilter::default())
+        .await
+        .expect("list");
+    // Newest incident first.
+    assert_eq!(keys(&all, |s| s.key), ["PM-4", "PM-3", "PM-2", "PM-1"]);
+    assert_eq!(all[3].title, "Disk full on db-1");
+    assert_eq!(all[3].occurred_at, moment("2024-01-10 08:00").at());
+
+    let by = |f: PostmortemFilter| {
+        let store = store.clone();
+        async move { keys(&store.list_postmortems(&f).await.expect("list"), |s| s.key) }
+    };
+    assert_eq!(
+        by(PostmortemFilter {
+            severity: Some("SEV2".parse().expect("s")),
+            ..Default::default()
+        })
+        .await,
+        ["PM-4", "PM-3"]
+    );
+    assert_eq!(
+        by(PostmortemFilter {
+            service: Some("auth".parse().expect("l")),
+            ..Default::default()
+        })
+        .await,
+        ["PM-4", "PM-2"]
+    );
+    assert_eq!(
+        by(PostmortemFilter {
+            status: Some(Status::InReview),
+            ..Default::default()
+        })
+        .await,
+        ["PM-2"]
+    );
+    assert_eq!(
+        by(PostmortemFilter {
+            from: Some(moment("2024-02-01").at()),
+            until: Some(moment("2024-04-01").at()),
+            ..Default::default()
+        })
+        .await,
+        ["PM-3", "PM-2"]
+    );
+    assert_eq!(
+        by(PostmortemFilter {
+            service: Some("auth".parse().expect("l")),
+            status: Some(Status::Draft),
+            ..Default::default()
+        })
+        .await,
+        ["PM-4"]
+    );
+    assert_eq!(
+        by(PostmortemFilter {
+            limit: Some(2),
+            ..Default::default()
+        })
+        .await,
+        ["PM-4", "PM-3"]
+    );
+}
+
+pub async fn status_transitions(store: Arc<dyn Store>) {
+    let p = store
+        .create_postmortem(BY, fields("Status walk"))
+        .await
+        .expect("create");
+    let err = store
+        .change_status(BY, p.key, p.version, Status::Published)
+        .await
+        .expect_err("skip");
+    assert!(matches!(err, StoreError::Transition(_)), "{err}");
+    let p = store
+        .change_status(BY, p.key, p.version, Status::InReview)
+        .await
+        .expect("review");
+    assert_eq!((p.status, p.version), (Status::InReview, Version(2)));
+    let err = store
+        .change_status(BY, p.key, Version(1), Status::Published)
+        .await
+        .expect_err("stale");
+    assert!(matches!(err, StoreError::Conflict { .. }), "{err}");
+    let p = store
+        .change_status(BY, p.key, p.version, Status::Published)
+        .await
+        .expect("publish");
+
+    let a = store
+        .add_action(
+            BY,
+            p.key,
+            action("Add a pool-size alert", "db-team", "2024-06-01"),
+        )
+        .await
+        .expect("action");
+    let err = store
+        .change_status(BY, p.key, p.version, Status::Closed)
+        .await
+        .expect_err("open action");
+    assert!(matches!(err, StoreError::Transition(_)), "{err}");
+    let mut done = a.fields.clone();
+    done.status = ActionStatus::Declined {
+        reason: "Replaced by the pooler migration".parse().expect("line"),
+    };
+    store
+        .update_action(BY, a.id, a.version, done)
+        .await
+        .expect("decline");
+    let p = store
+        .change_status(BY, p.key, p.version, Status::Closed)
+        .await
+        .expect("close");
+    assert_eq!(p.status, Status::Closed);
+    // Going back is allowed, and recorded as such.
+    let p = store
+        .change_status(BY, p.key, p.version, Status::InReview)
+        .await
+        .expect("back");
+    assert_eq!(p.status, Status::InReview);
+    let revs = store.revisions(p.key).await.expect("revisions");
+    assert!(
+        revs.iter()
+            .any(|r| r.summary.contains("closed → in_review") && r.summary.contains("back")),
+        "{revs:?}"
+    );
+}
+
+pub async fn timeline_order_edit_and_hide(store: Arc<dyn Store>) {
+    let p = store
+        .create_postmortem(BY, fields("Timeline"))
+        .await
+        .expect("create");
+    let late = store
+        .add_event(
+            BY,
+            p.key,
+            event("2024-05-01 10:30", EventKind::Action, "Rolled back"),
+        )
+        .await
+        .expect("add");
+    let early = store
+        .add_event(
+            BY,
+            p.key,
+            event(
+                "2024-05-01 10:05",
+                EventKind::Alert,
+                "Error-rate alert fired",
+            ),
+        )
+        .await
+        .expect("add");
+    // Two accounts of the same moment, side by side.
+    let mut ada = event(
+        "2024-05-01 10:10",
+        EventKind::Observation,
+        "Saw the dashboard go red",
+    );
+    ada.account_of = Some("Ada".parse().expect("name"));
+    ada.account.knew = "Errors were rising".into();
+    ada.account.assumed = "The deploy was unrelated".into();
+    let mut bo = event(
+        "2024-05-01 10:10",
+        EventKind::Observation,
+        "Saw the dashboard go red",
+    );
+    bo.account_of = Some("Bo".parse().expect("name"));
+    bo.account.expected = "The autoscaler to absorb it".into();
+    store.add_event(BY, p.key, ada.clone()).await.expect("ada");
+    store.add_event(BY, p.key, bo.clone()).await.expect("bo");
+
+    let list = store
+        .list_events(p.key, EventQuery::default())
+        .await
+        .expect("list");
+    let texts: Vec<&str> = list.iter().map(|e| e.fields.description.as_str()).collect();
+    assert_eq!(
+        texts,
+        [
+            "Error-rate alert fired",
+            "Saw the dashboard go red",
+            "Saw the dashboard go red",
+            "Rolled back"
+        ]
+    );
+    assert_eq!(list[1].fields, ada);
+    assert_eq!(list[2].fields, bo);
+    assert!(list[0].recorded_at >= p.created_at);
+
+    // Re-time an event: it moves in the timeline.
+    let mut retimed = late.fields.clone();
+    retimed.happened_at = moment("2024-05-01 10:01");
+    retimed.outcome = Some(debrief_core::Outcome::Helped);
+    retimed.differently = "Roll back first, investigate after".into();
+    let edited = store
+        .edit_event("ada", p.key, late.id, late.version, retimed.clone())
+        .await
+        .expect("edit");
+    assert_eq!(edited.version, Version(2));
+    let list = store
+        .list_events(p.key, EventQuery::default())
+        .await
+        .expect("list");
+    assert_eq!(list[0].id, late.id);
+    assert_eq!(list[0].fields, retimed);
+    let err = store
+        .edit_event("bo", p.key, late.id, late.version, late.fields.clone())
+        .await
+        .expect_err("stale");
+    match err {
+        StoreError::Conflict {
+            current_version,
+            current,
+            ..
+        } => {
+            assert_eq!(current_version, Version(2));
+            assert_eq!(current["differently"], "Roll back first, investigate after");
+        }
+        other => panic!("expected a conflict, got {other}"),
+    }
+
+    // Hide: gone from the default view, kept with include_hidden.
+    let hidden = store
+        .set_event_hidden(BY, p.key, early.id, true)
+        .await
+        .expect("hide");
+    assert!(hidden.fields.hidden);
+    let visible = store
+        .list_events(p.key, EventQuery::default())
+        .await
+        .expect("list");
+    assert_eq!(visible.len(), 3);
+    assert!(visible.iter().all(|e| e.id != early.id));
+    let everything = store
+        .list_events(
+            p.key,
+            EventQuery {
+                include_hidden: true,
+            },
+        )
+        .await
+        .expect("list");
+    assert_eq!(everything.len(), 4);
+
+    // An event id from another postmortem is not found here.
+    let other = store
+        .create_postmortem(BY, fields("Other"))
+        .await
+        .expect("create");
+    let err = store
+        .set_event_hidden(BY, other.key, early.id, false)
+        .await
+        .expect_err("wrong pm");
+    assert!(matches!(err, StoreError::NotFound(_)), "{err}");
+}
+
+pub async fn milestone_event_sets_key_moment(store: Arc<dyn Store>) {
+    let p = store
+        .create_postmortem(BY, fields("Milestones"))
+        .await
+        .expect("create");
+    let mut m = event(
+        "2024-05-01 10:07",
+        EventKind::Milestone,
+        "Incident declared",
+    );
+    m.milestone = Some(KeyMoment::Detected);
+    let e = store
+        .add_event(BY, p.key, m.clone())
+        .await
+        .expect("milestone");
+    let now = store.get_postmortem(p.key).await.expect("get");
+    assert_eq!(
+        now.fields.key_moments.detected,
+        Some(moment("2024-05-01 10:07"))
+    );
+    assert!(now.version > p.version);
+
+    m.happened_at = moment("2024-05-01 10:03");
+    store
+        .edit_event(BY, p.key, e.id, e.version, m)
+        .await
+        .expect("edit");
+    let now = store.get_postmortem(p.key).await.expect("get");
+    assert_eq!(
+        now.fields.key_moments.detected,
+        Some(moment("2024-05-01 10:03"))
+    );
+
+    // A milestone on a non-milestone event is refused and changes nothing.
+    let mut bad = event("2024-05-01 11:00", EventKind::Action, "Fixed");
+    bad.milestone = Some(KeyMoment::Resolved);
+    let err = store.add_event(BY, p.key, bad).await.expect_err("invalid");
+    assert!(
+        matches!(err, StoreError::Invalid(ref e) if e.field == "milestone"),
+        "{err}"
+    );
+    assert_eq!(
+        store
+            .list_events(p.key, EventQuery::default())
+            .await
+            .expect("list")
+            .len(),
+        1
+    );
+    assert_eq!(
+        store
+            .get_postmortem(p.key)
+            .await
+            .expect("get")
+            .fields
+            .key_moments
+            .resolved,
+        None
+    );
+}
+
+pub async fn bulk_insert_deduplicates(store: Arc<dyn Store>) {
+    let p = store
+        .create_postmortem(BY, fields("Import"))
+        .await
+        .expect("create");
+    let batch = vec![
+        imported(
+            "2024-05-01 10:00:01",
+            "slack",
+            "C1/1714557601.000100",
+            "who is on call?",
+        ),
+        imported(
+            "2024-05-01 10:00:05",
+            "slack",
+            "C1/1714557605.000200",
+            "me, looking",
+        ),
+        imported(
+            "2024-05-01 10:00:02",
+            "alertmanager",
+            "fp1@2024-05-01T10:00:02Z",
+            "HighErrorRate firing",
+        ),
+    ];
+    let out = store
+        .insert_events(BY, p.key, batch.clone())
+        .await
+        .expect("insert");
+    assert_eq!((out.added, out.already_present), (3, 0));
+
+    // Re-importing adds nothing; a new message is added; a repeat inside the batch counts once.
+    let mut again = batch.clone();
+    again.push(imported(
+        "2024-05-01 10:01:00",
+        "slack",
+        "C1/1714557660.000300",
+        "rolling back",
+    ));
+    again.push(imported(
+        "2024-05-01 10:01:00",
+        "slack",
+        "C1/1714557660.000300",
+        "rolling back",
+    ));
+    let out = store.insert_events(BY, p.key, again).await.expect("insert");
+    assert_eq!((out.added, out.already_present), (1, 4));
+    let list = store
+        .list_events(p.key, EventQuery::default())
+        .await
+        .expect("list");
+    assert_eq!(list.len(), 4);
+    assert_eq!(list[1].fields.source.as_str(), "alertmanager");
+
+    // The same source id from another source is a different event.
+    let out = store
+        .insert_events(
+            BY,
+            p.key,
+            vec![imported(
+                "2024-05-01 10:02:00",
+                "pagerduty",
+                "C1/1714557601.000100",
+                "paged",
+            )],
+        )
+        .await
+        .expect("insert");
+    assert_eq!(out.added, 1);
+    // A single add of an already-imported event is refused as a duplicate.
+    let err = store
+        .add_event(BY, p.key, batch[0].clone())
+        .await
+        .expect_err("dup");
+    assert!(matches!(err, StoreError::Duplicate(_)), "{err}");
+    // Events without a source id are never de-duplicated.
+    let manual = event("2024-05-01 10:03", EventKind::Note, "Same words");
+    store
+        .insert_events(BY, p.key, vec![manual.clone(), manual])
+        .await
+        .expect("manual");
+    assert_eq!(
+        store
+            .list_events(p.key, EventQuery::default())
+            .await
+            .expect("list")
+            .len(),
+        7
+    );
+    // The same import into another postmortem is not a duplicate there.
+    let q = store
+        .create_postmortem(BY, fields("Other"))
+        .await
+        .expect("create");
+    assert_eq!(
+        store
+            .insert_events(BY, q.key, batch)
+            .await
+            .expect("insert")
+            .added,
+        3
+    );
+}
+
+pub async fn bulk_insert_is_all_or_nothing(store: Arc<dyn Store>) {
+    let p = store
+        .create_postmortem(BY, fields("Atomic"))
+        .await
+        .expect("create");
+    let mut bad = imported("2024-05-01 10:00:03", "csv", "row-3", "bad row");
+    bad.milestone = Some(KeyMoment::Started); // not a milestone event
+    let batch = vec![
+        imported("2024-05-01 10:00:01", "csv", "row-1", "ok"),
+        imported("2024-05-01 10:00:02", "csv", "row-2", "ok"),
+        bad,
+    ];
+    let err = store
+        .insert_events(BY, p.key, batch)
+        .await
+        .expect_err("bad batch");
+    assert!(
+        matches!(err, StoreError::Invalid(ref e) if e.field.contains("milestone")),
+        "{err}"
+    );
+    assert!(
+        store
+            .list_events(p.key, EventQuery::default())
+            .await
+            .expect("list")
+            .is_empty()
+    );
+    assert_eq!(
+        store.get_postmortem(p.key).await.expect("get").version,
+        p.version
+    );
+}
+
+pub async fn actions_across_postmortems(store: Arc<dyn Store>) {
+    let a = store
+        .create_postmortem(BY, fields("A"))
+        .await
+        .expect("create");
+    let b = store
+        .create_postmortem(BY, fields("B"))
+        .await
+        .expect("create");
+    store
+        .add_action(
+            BY,
+            a.key,
+            action("Alert on disk usage", "Ada", "2024-06-01"),
+        )
+        .await
+        .expect("add");
+    let mut done = action("Runbook for failover", "Bo", "2024-05-15");
+    done.status = ActionStatus::Done;
+    store.add_action(BY, a.key, done).await.expect("add");
+    store
+        .add_action(BY, b.key, action("Load test checkout", "ada", "2024-07-01"))
+        .await
+        .expect("add");
+    store
+        .add_action(BY, b.key, action("Review pool sizes", "Cy", "2024-05-20"))
+        .await
+        .expect("add");
+
+    let titles = |items: Vec<debrief_core::ActionItem>| {
+        items
+            .into_iter()
+            .map(|i| i.fields.title.to_string())
+            .collect::<Vec<_>>()
+    };
+    let all = store
+        .list_actions(&ActionFilter::default())
+        .await
+        .expect("all");
+    // Ordered by check-in date.
+    assert_eq!(
+        titles(all),
+        [
+            "Runbook for failover",
+            "Review pool sizes",
+            "Alert on disk usage",
+            "Load test checkout"
+        ]
+    );
+    let mine = store
+        .list_actions(&ActionFilter {
+            owner: Some("ADA".into()),
+            ..Default::default()
+        })
+        .await
+        .expect("mine");
+    assert_eq!(titles(mine), ["Alert on disk usage", "Load test checkout"]);
+    let overdue = store
+        .list_actions(&ActionFilter {
+            overdue_on: Some(date("2024-06-02")),
+            ..Default::default()
+        })
+        .await
+        .expect("overdue");
+    assert_eq!(
+        titles(overdue),
+        ["Review pool sizes", "Alert on disk usage"]
+    );
+    let done = store
+        .list_actions(&ActionFilter {
+            status: Some(ActionStatusName::Done),
+            ..Default::default()
+        })
+        .await
+        .expect("done");
+    assert_eq!(titles(done), ["Runbook for failover"]);
+    let of_b = store
+        .list_actions(&ActionFilter {
+            postmortem: Some(b.key),
+            ..Default::default()
+        })
+        .await
+        .expect("b");
+    assert_eq!(of_b.len(), 2);
+    assert!(of_b.iter().all(|i| i.postmortem == b.key));
+    let err = store
+        .add_action(BY, key(99), action("x", "y", "2024-01-01"))
+        .await
+        .expect_err("unknown");
+    assert!(matches!(err, StoreError::NotFound(_)), "{err}");
+}
+
+pub async fn action_updates_and_progress(store: Arc<dyn Store>) {
+    let p = store
+        .create_postmortem(BY, fields("Actions"))
+        .await
+        .expect("create");
+    let mut f = action("Alert on queue depth", "payments-team", "2024-06-01");
+    f.volunteer = true;
+    f.tracker = Some("https://tracker.example/PAY-12".parse().expect("url"));
+    f.smart.success_criterion = "Alert fires within 2 minutes in a game day".into();
+    let a = store.add_action(BY, p.key, f.clone()).await.expect("add");
+    assert_eq!(a.fields, f);
+    assert_eq!(store.get_action(a.id).await.expect("get"), a);
+
+    // A due date before the check-in date is refused.
+    let mut bad = f.clone();
+    bad.due = Some(date("2024-05-01"));
+    let err = store
+        .update_action(BY, a.id, a.version, bad)
+        .await
+        .expect_err("due");
+    assert!(
+        matches!(err, StoreError::Invalid(ref e) if e.field == "due"),
+        "{err}"
+    );
+
+    let mut started = f.clone();
+    started.status = ActionStatus::InProgress;
+    let a2 = store
+        .update_action(BY, a.id, a.version, started)
+        .await
+        .expect("update");
+    assert_eq!(a2.version, Version(2));
+    let err = store
+        .update_action(BY, a.id, a.version, f.clone())
+        .await
+        .expect_err("stale");
+    assert!(
+        matches!(
+            err,
+            StoreError::Conflict {
+                current_version: Version(2),
+                ..
+            }
+        ),
+        "{err}"
+    );
+
+    let update = ProgressUpdate {
+        at: moment("2024-06-01 09:00:00").at(),
+        author: "Ada".parse().expect("name"),
+        note: "Alert rule drafted, needs review".parse().expect("line"),
+        new_check_in: Some(date("2024-06-15")),
+    };
+    let a3 = store
+        .add_progress("ada", a.id, update.clone())
+        .await
+        .expect("progress");
+    assert_eq!(a3.progress, vec![update]);
+    assert_eq!(a3.fields.check_in, date("2024-06-15"));
+    assert!(a3.version > a2.version);
+    let err = store
+        .get_action(debrief_core::ActionId(9_999))
+        .await
+        .expect_err("unknown");
+    assert!(matches!(err, StoreError::NotFound(_)), "{err}");
+}
+
+pub async fn participants(store: Arc<dyn Store>) {
+    let p = store
+        .create_postmortem(BY, fields("People"))
+        .await
+        .expect("create");
+    let mut lead =
+        ParticipantFields::new("Ada Lovelace".parse().expect("name"), Role::IncidentLead);
+    lead.circumstances = "Paged at 03:10, off hours".into();
+    let vp = ParticipantFields::new("Grace".parse().expect("name"), Role::Stakeholder);
+    let a = store
+        .add_participant(BY, p.key, lead.clone())
+        .await
+        .expect("add");
+    store.add_participant(BY, p.key, vp).await.expect("add");
+    let list = store.list_participants(p.key).await.expect("list");
+    assert_eq!(list.len(), 2);
+    assert_eq!(list[0].fields, lead);
+    assert!(
+        !list[1].fields.invited,
+        "stakeholders are not invited by default"
+    );
+
+    let mut attended = lead.clone();
+    attended.attended = true;
+    let a2 = store
+        .update_participant(BY, p.key, a.id, a.version, attended)
+        .await
+        .expect("update");
+    assert!(a2.fields.attended);
+    let err = store
+        .update_participant(BY, p.key, a.id, a.version, lead)
+        .await
+        .expect_err("stale");
+    assert!(matches!(err, StoreError::Conflict { .. }), "{err}");
+}
+
+pub async fn revisions_record_every_change(store: Arc<dyn Store>) {
+    let p = store
+        .create_postmortem("ada", fields("History"))
+        .await
+        .expect("create");
+    let mut f = p.fields.clone();
+    f.title = "History of an outage".parse().expect("title");
+    f.impact = "Nobody could log in".into();
+    store
+        .update_postmortem("bo", p.key, p.version, f)
+        .await
+        .expect("update");
+    let e = store
+        .add_event(
+            "cy",
+            p.key,
+            event("2024-05-01 10:00", EventKind::Note, "Noted"),
+        )
+        .await
+        .expect("event");
+    store
+        .set_event_hidden("cy", p.key, e.id, true)
+        .await
+        .expect("hide");
+    let a = store
+        .add_action("ada", p.key, action("Fix it", "Bo", "2024-06-01"))
+        .await
+        .expect("action");
+    store
+        .add_participant(
+            "ada",
+            p.key,
+            ParticipantFields::new("Bo".parse().expect("n"), Role::Responder),
+        )
+        .await
+        .expect("p");
+    store
+        .insert_events(
+            "importer",
+            p.key,
+            vec![imported("2024-05-01 10:01", "slack", "m1", "hello")],
+        )
+        .await
+        .expect("bulk");
+
+    let revs = store.revisions(p.key).await.expect("revisions");
+    let seen: Vec<(String, Entity)> = revs.iter().map(|r| (r.actor.clone(), r.entity)).collect();
+    assert_eq!(
+        seen,
+        vec![
+            ("ada".into(), Entity::Postmortem),
+            ("bo".into(), Entity::Postmortem),
+            ("cy".into(), Entity::Event),
+            ("cy".into(), Entity::Event),
+            ("ada".into(), Entity::Action),
+            ("ada".into(), Entity::Participant),
+            ("importer".into(), Entity::Event),
+        ]
+    );
+    let edit = &revs[1];
+    let changed: Vec<&str> = edit.changes.iter().map(|c| c.field.as_str()).collect();
+    assert_eq!(changed, ["impact", "title"]);
+    assert_eq!(edit.changes[1].before, "History");
+    assert_eq!(edit.changes[1].after, "History of an outage");
+    assert_eq!(revs[3].entity_id, Some(e.id.0));
+    assert!(revs[3].summary.contains("hid"), "{}", revs[3].summary);
+    assert_eq!(revs[4].entity_id, Some(a.id.0));
+    assert!(revs[6].summary.contains('1'), "{}", revs[6].summary);
+    assert!(
+        revs.windows(2)
+            .all(|w| w[0].at <= w[1].at && w[0].id < w[1].id)
+    );
+}
+
+pub async fn search_ranks_and_filters(store: Arc<dyn Store>) {
+    let mut a = fields("Database connection pool exhausted");
+    a.summary = "The checkout API could not reach the database.".into();
+    a.services = vec!["checkout".parse().expect("l")];
+    a.severity = "SEV1".parse().expect("s");
+    let mut b = fields("Slow logins");
+    b.summary = "Login took 20 seconds because the session database was slow.".into();
+    b.services = vec!["auth".parse().expect("l")];
+    let mut c = fields("Certificate expiry");
+    c.summary = "The public certificate expired at midnight.".into();
+    for f in [a, b, c] {
+        store.create_postmortem(BY, f).await.expect("create");
+    }
+    let search = |q: &str, f: PostmortemFilter| {
+        let store = store.clone();
+        let q = SearchQuery::parse(q).expect("query");
+        async move {
+            keys(&store.search(&q, &f).await.expect("search"), |h| {
+                h.postmortem.key
+            })
+        }
+    };
+    // A title match ranks above a summary match.
+    assert_eq!(
+        search("database", PostmortemFilter::default()).await,
+        ["PM-1", "PM-2"]
+    );
+    // Stemming: "expiring certificates" finds "Certificate expiry"/"expired".
+    assert_eq!(
+        search("certificates expired", PostmortemFilter::default()).await,
+        ["PM-3"]
+    );
+    // All words must match.
+    assert_eq!(
+        search("database login", PostmortemFilter::default()).await,
+        ["PM-2"]
+    );
+    // Phrases.
+    assert_eq!(
+        search("\"connection pool\"", PostmortemFilter::default()).await,
+        ["PM-1"]
+    );
+    assert!(
+        search("\"pool connection\"", PostmortemFilter::default())
+            .await
+            .is_empty()
+    );
+    // Filters apply.
+    assert_eq!(
+        search(
+            "database",
+            PostmortemFilter {
+                service: Some("auth".parse().expect("l")),
+                ..Default::default()
+            }
+        )
+        .await,
+        ["PM-2"]
+    );
+    assert_eq!(
+        search(
+            "database",
+            PostmortemFilter {
+                severity: Some("SEV1".parse().expect("s")),
+                ..Default::default()
+            }
+        )
+        .await,
+        ["PM-1"]
+    );
+    assert!(
+        search("kubernetes", PostmortemFilter::default())
+            .await
+            .is_empty()
+    );
+    // Characters that mean something to a search engine are just text.
+    assert_eq!(
+        search(
+            "database* AND (NEAR -checkout:)",
+            PostmortemFilter::default()
+        )
+        .await,
+        ["PM-1"]
+    );
+
+    // Edits are searchable at once.
+    let p = store.get_postmortem(key(3)).await.expect("get");
+    let mut f = p.fields.clone();
+    f.title = "Certificate expiry took the database offline"
+        .parse()
+        .expect("t");
+    store
+        .update_postmortem(BY, p.key, p.version, f)
+        .await
+        .expect("update");
+    let hits = search("database", PostmortemFilter::default()).await;
+    assert_eq!(hits.len(), 3);
+    let q = SearchQuery::parse("certificate").expect("q");
+    let hit = &store
+        .search(&q, &PostmortemFilter::default())
+        .await
+        .expect("search")[0];
+    assert!(hit.rank > 0.0);
+    assert!(
+        hit.snippet.to_lowercase().contains("certificate"),
+        "{}",
+        hit.snippet
+    );
+}
+
+pub async fn search_covers_timeline_factors_lessons(store: Arc<dyn Store>) {
+    let p = store
+        .create_postmortem(BY, fields("Outage one"))
+        .await
+        .expect("create");
+    let q = store
+        .create_postmortem(BY, fields("Outage two"))
+        .await
+        .expect("create");
+    let r = store
+        .create_postmortem(BY, fields("Outage three"))
+        .await
+        .expect("create");
+    let mut e = event(
+        "2024-05-01 10:00",
+        EventKind::Observation,
+        "Grafana showed the replication lag climbing",
+    );
+    e.account.assumed = "The failover script was idempotent".into();
+    store.add_event(BY, p.key, e).await.expect("event");
+    store
+        .insert_events(
+            BY,
+            p.key,
+            vec![imported(
+                "2024-05-01 10:05",
+                "slack",
+                "m1",
+                "paging the storage team",
+            )],
+        )
+        .await
+        .expect("bulk");
+    let mut f = q.fields.clone();
+    f.factors.push(ContributingFactor {
+        category: "monitoring_gap".parse().expect("c"),
+        text: "No alert on certificate expiry".parse().expect("l"),
+    });
+    f.lessons
+        .of_mut(LessonKind::GotLucky)
+        .push("The traffic was low on a holiday".parse().expect("l"));
+    store
+        .update_postmortem(BY, q.key, q.version, f)
+        .await
+        .expect("update");
+    let mut f = r.fields.clone();
+    f.impact = "Invoices were emailed twice".into();
+    store
+        .update_postmortem(BY, r.key, r.version, f)
+        .await
+        .expect("update");
+
+    for (query, expected) in [
+        ("replication lag", "PM-1"),
+        ("idempotent failover", "PM-1"),
+        ("storage team", "PM-1"),
+        ("certificate alert", "PM-2"),
+        ("holiday traffic", "PM-2"),
+        ("invoices emailed", "PM-3"),
+    ] {
+        let hits = store
+            .search(
+                &SearchQuery::parse(query).expect("q"),
+                &PostmortemFilter::default(),
+            )
+            .await
+            .expect("search");
+        assert_eq!(
+            keys(&hits, |h| h.postmortem.key),
+            [expected],
+            "query {query:?}"
+        );
+    }
+}
+
+pub async fn import_document_keeps_everything(store: Arc<dyn Store>) {
+    let mut f = fields("Imported from git");
+    f.summary = "Summary".into();
+    f.key_moments.started = Some(moment("2024-05-01 09:55"));
+    let mut m = event("2024-05-01 10:00", EventKind::Milestone, "Declared");
+    m.milestone = Some(KeyMoment::Detected);
+    let mut hidden = imported("2024-05-01 10:01", "slack", "m1", "noise");
+    hidden.hidden = true;
+    let mut act = action("Add an alert", "Ada", "2024-06-01");
+    act.status = ActionStatus::Done;
+    let doc = PostmortemDocument {
+        key: Some(key(42)),
+        status: Status::Published,
+        fields: f,
+        events: vec![m, hidden],
+        actions: vec![debrief_core::ActionDocument {
+            fields: act,
+            progress: vec![ProgressUpdate {
+                at: moment("2024-05-20 12:00:00").at(),
+                author: "Ada".parse().expect("n"),
+                note: "Done and tested".parse().expect("l"),
+                new_check_in: None,
+            }],
+        }],
+        participants: vec![ParticipantFields::new(
+            "Ada".parse().expect("n"),
+            Role::IncidentLead,
+        )],
+    };
+    let p = store
+        .import_document("importer", doc.clone())
+        .await
+        .expect("import");
+    assert_eq!(p.key, key(42));
+    assert_eq!(p.status, Status::Published);
+    let mut expected = doc.clone();
+    expected.fields.key_moments.detected = Some(moment("2024-05-01 10:00"));
+    assert_eq!(store.get_document(p.key).await.expect("doc"), expected);
+
+    // The key is taken now; the next new postmortem continues after it.
+    let err = store
+        .import_document("importer", doc.clone())
+        .await
+        .expect_err("dup");
+    assert!(
+        matches!(err, StoreError::Duplicate(ref what) if what.contains("PM-42")),
+        "{err}"
+    );
+    assert_eq!(
+        store
+            .create_postmortem(BY, fields("Next"))
+            .await
+            .expect("create")
+            .key,
+        key(43)
+    );
+    // Without a key, the next free one is used.
+    let mut keyless = doc;
+    keyless.key = None;
+    assert_eq!(
+        store
+            .import_document("importer", keyless)
+            .await
+            .expect("import")
+            .key,
+        key(44)
+    );
+    let hits = store
+        .search(
+            &SearchQuery::parse("noise").expect("q"),
+            &PostmortemFilter::default(),
+        )
+        .await
+        .expect("search");
+    assert_eq!(keys(&hits, |h| h.postmortem.key), ["PM-44", "PM-42"]);
+}

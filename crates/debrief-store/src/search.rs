@@ -1,0 +1,180 @@
+//! What full-text search indexes, and how a person's query is read. Both adapters use these, so a
+//! query means the same on SQLite (FTS5) and PostgreSQL (tsvector).
+
+use debrief_core::{EventFields, LessonKind, ParseError, PostmortemFields};
+
+/// The indexed text of one postmortem, in three weights: the title matters most, then the summary
+/// and impact, then everything else (timeline text, accounts, factors, lessons, ideas, notes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchDocument {
+    pub title: String,
+    pub summary: String,
+    pub body: String,
+}
+
+impl SearchDocument {
+    /// The document for a postmortem and its timeline. Hidden events are still indexed: hiding
+    /// declutters the timeline view, it does not remove evidence.
+    pub fn build<'a>(
+        fields: &PostmortemFields,
+        events: impl IntoIterator<Item = &'a EventFields>,
+    ) -> SearchDocument {
+        let mut body = String::new();
+        let mut push = |s: &str| {
+            if !s.is_empty() {
+                body.push_str(s);
+                body.push('\n');
+            }
+        };
+        for e in events {
+            push(e.description.as_str());
+            push(&e.account.knew);
+            push(&e.account.expected);
+            push(&e.account.assumed);
+            push(&e.differently);
+            if let Some(actor) = &e.actor {
+                push(actor.name.as_str());
+            }
+        }
+        for f in &fields.factors {
+            push(f.text.as_str());
+        }
+        for kind in LessonKind::ALL {
+            for l in fields.lessons.of(*kind) {
+                push(l.as_str());
+            }
+        }
+        for i in &fields.ideas {
+            push(i.text.as_str());
+        }
+        push(&fields.notes);
+        push(&fields.customer_statement.reason);
+        for s in fields.services.iter().chain(&fields.tags) {
+            push(s.as_str());
+        }
+        let mut summary = fields.summary.clone();
+        if !fields.impact.is_empty() {
+            summary.push('\n');
+            summary.push_str(&fields.impact);
+        }
+        SearchDocument {
+            title: fields.title.to_string(),
+            summary,
+            body,
+        }
+    }
+}
+
+/// One thing the query asks for: a word or a quoted phrase. All terms must match.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SearchTerm {
+    Word(String),
+    Phrase(Vec<String>),
+}
+
+/// A parsed search query: words and "quoted phrases", all of which must match (words are matched
+/// by stem, so `deploys` finds `deploy`). Punctuation is ignored, so no input is a syntax error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchQuery {
+    terms: Vec<SearchTerm>,
+}
+
+/// Words too common to search for. PostgreSQL's English configuration ignores them; leaving them
+/// out of every query makes SQLite behave the same.
+const STOP_WORDS: &[&str] = &[
+    "a", "about", "after", "all", "an", "and", "any", "are", "as", "at", "be", "been", "before",
+    "but", "by", "can", "did", "do", "does", "for", "from", "had", "has", "have", "he", "her",
+    "him", "his", "how", "i", "if", "in", "into", "is", "it", "its", "me", "my", "no", "nor",
+    "not", "of", "off", "on", "or", "our", "out", "over", "she", "so", "than", "that", "the",
+    "their", "them", "then", "there", "these", "they", "this", "those", "to", "too", "under", "up",
+    "very", "was", "we", "were", "what", "when", "where", "which", "while", "who", "whom", "why",
+    "will", "with", "you", "your",
+];
+
+/// Splits text into the words search knows: runs of letters and digits, less stop words.
+fn words(text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .filter(|w| !STOP_WORDS.contains(&w.as_str()))
+        .collect()
+}
+
+impl SearchQuery {
+    /// Reads a query. A query with no words in it is refused.
+    pub fn parse(input: &str) -> Result<SearchQuery, ParseError> {
+        let mut terms = Vec::new();
+        for (i, part) in input.split('"').enumerate() {
+            let ws = words(part);
+            if i % 2 == 1 {
+                match ws.len() {
+                    0 => {}
+                    1 => terms.extend(ws.into_iter().map(SearchTerm::Word)),
+                    _ => terms.push(SearchTerm::Phrase(ws)),
+                }
+            } else {
+                terms.extend(ws.into_iter().map(SearchTerm::Word));
+            }
+        }
+        terms.dedup();
+        if terms.is_empty() {
+            return Err(ParseError::new(
+                "query",
+                "type at least one word to search for (very common words such as \"the\" are ignored)",
+            ));
+        }
+        if terms.len() > 32 {
+            return Err(ParseError::new("query", "use at most 32 words"));
+        }
+        Ok(SearchQuery { terms })
+    }
+
+    pub fn terms(&self) -> &[SearchTerm] {
+        &self.terms
+    }
+
+    /// The query as an FTS5 MATCH expression: every word and phrase quoted, joined by AND.
+    pub fn to_fts5(&self) -> String {
+        self.terms
+            .iter()
+            .map(|t| match t {
+                SearchTerm::Word(w) => format!("\"{w}\""),
+                SearchTerm::Phrase(ws) => format!("\"{}\"", ws.join(" ")),
+            })
+            .collect::<Vec<_>>()
+            .join(" AND ")
+    }
+
+    /// The query as text for PostgreSQL's `websearch_to_tsquery`: words, and phrases in quotes.
+    pub fn to_websearch(&self) -> String {
+        self.terms
+            .iter()
+            .map(|t| match t {
+                SearchTerm::Word(w) => w.clone(),
+                SearchTerm::Phrase(ws) => format!("\"{}\"", ws.join(" ")),
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn queries_keep_words_and_phrases_and_drop_syntax() {
+        let q = SearchQuery::parse(r#"The disk full "connection pool exhausted" -x* OR"#)
+            .expect("query");
+        assert_eq!(
+            q.to_fts5(),
+            r#""disk" AND "full" AND "connection pool exhausted" AND "x""#
+        );
+        assert_eq!(
+            q.to_websearch(),
+            r#"disk full "connection pool exhausted" x"#
+        );
+        assert!(SearchQuery::parse(" \"\" *** ").is_err());
+        assert!(SearchQuery::parse("the of and").is_err());
+    }
+}
