@@ -155,16 +155,16 @@ impl ActionFields {
 
     /// Checks the rules that span fields: a due date is not before the check-in date.
     pub fn validate(&self) -> Result<(), ParseError> {
-        if let Some(due) = self.due {
-            if due < self.check_in {
-                return Err(ParseError::new(
-                    "due",
-                    format!(
-                        "the due date {due} is before the check-in date {}: the check-in is when progress is first reported",
-                        self.check_in
-                    ),
-                ));
-            }
+        if let Some(due) = self.due
+            && due < self.check_in
+        {
+            return Err(ParseError::new(
+                "due",
+                format!(
+                    "the due date {due} is before the check-in date {}: the check-in is when progress is first reported",
+                    self.check_in
+                ),
+            ));
         }
         Ok(())
     }

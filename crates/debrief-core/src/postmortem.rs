@@ -357,7 +357,7 @@ pub fn human_duration(d: SignedDuration) -> String {
     let text = if s < 60 {
         format!("{s}s")
     } else if s < 3600 {
-        if s % 60 == 0 {
+        if s.is_multiple_of(60) {
             format!("{}m", s / 60)
         } else {
             format!("{}m {:02}s", s / 60, s % 60)

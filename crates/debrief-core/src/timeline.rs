@@ -52,11 +52,11 @@ impl Actor {
     /// Parses `person:Alice`, `team:payments`, `system:alertmanager`, or a bare name (a person).
     pub fn parse(s: &str) -> Result<Actor, ParseError> {
         let s = s.trim();
-        if let Some((kind, name)) = s.split_once(':') {
-            if let Ok(kind) = kind.parse::<ActorKind>() {
-                let name = name.parse::<Name>().map_err(|e| e.within("actor"))?;
-                return Ok(Actor { kind, name });
-            }
+        if let Some((kind, name)) = s.split_once(':')
+            && let Ok(kind) = kind.parse::<ActorKind>()
+        {
+            let name = name.parse::<Name>().map_err(|e| e.within("actor"))?;
+            return Ok(Actor { kind, name });
         }
         Ok(Actor {
             kind: ActorKind::Person,
@@ -241,13 +241,13 @@ impl EventFields {
                 ),
             ));
         }
-        if let Some(id) = &self.source_id {
-            if id.is_empty() || id.len() > 500 || id.contains(['\n', '\r']) {
-                return Err(ParseError::new(
-                    "source_id",
-                    "must be one non-empty line of at most 500 bytes",
-                ));
-            }
+        if let Some(id) = &self.source_id
+            && (id.is_empty() || id.len() > 500 || id.contains(['\n', '\r']))
+        {
+            return Err(ParseError::new(
+                "source_id",
+                "must be one non-empty line of at most 500 bytes",
+            ));
         }
         Ok(())
     }

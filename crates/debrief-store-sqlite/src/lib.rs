@@ -1,1 +1,1223 @@
-//! placeholder
+//! Debrief's storage port on an embedded SQLite database: the default, zero-configuration store.
+//!
+//! One file, WAL journal (readers never wait for the writer), foreign keys on, FTS5 for search.
+//! Every write use case runs in one `BEGIN IMMEDIATE` transaction, so writers queue on the
+//! database lock instead of failing half-way, and a crash never leaves half a change.
+
+mod migrate;
+mod rows;
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use jiff::Timestamp;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Row, SqliteConnection, SqlitePool};
+
+use debrief_core::{
+    ActionFields, ActionId, ActionItem, Entity, EventFields, EventId, FieldChange, Key,
+    Participant, ParticipantFields, ParticipantId, Postmortem, PostmortemDocument,
+    PostmortemFields, ProgressUpdate, Revision, Status, TimelineEvent, Version,
+};
+use debrief_store::{
+    ActionFilter, BulkOutcome, EventQuery, PostmortemFilter, PostmortemSummary, Result,
+    SearchDocument, SearchHit, SearchQuery, Store, StoreError, apply_milestone, changes,
+    occurred_at, prepare_action, prepare_event, prepare_participant, prepare_postmortem,
+    status_summary, to_json,
+};
+
+use rows::{
+    ACTION_COLUMNS, EVENT_COLUMNS, PARTICIPANT_COLUMNS, POSTMORTEM_COLUMNS, SUMMARY_COLUMNS,
+    action_from_row, backend, event_from_row, participant_from_row, postmortem_from_row,
+    summary_from_row,
+};
+
+/// A Debrief store in one SQLite file.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+    location: String,
+}
+
+fn now() -> Timestamp {
+    Timestamp::now()
+}
+
+fn micros(t: Timestamp) -> i64 {
+    t.as_microsecond()
+}
+
+impl SqliteStore {
+    /// Opens (creating if missing) the database named by `sqlite://PATH` or `sqlite::memory:`,
+    /// and brings its schema up to date.
+    pub async fn connect(url: &str) -> Result<SqliteStore> {
+        let path = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .ok_or_else(|| {
+                StoreError::Backend(format!(
+                    "{url:?} is not a SQLite URL: expected sqlite://PATH"
+                ))
+            })?;
+        if path == ":memory:" {
+            return Self::open_with(
+                SqliteConnectOptions::from_str("sqlite::memory:").map_err(backend)?,
+                1,
+                url,
+            )
+            .await;
+        }
+        Self::open(Path::new(path)).await
+    }
+
+    /// Opens (creating if missing, with its directory) the database file at `path`.
+    pub async fn open(path: &Path) -> Result<SqliteStore> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                StoreError::Backend(format!(
+                    "cannot create the directory {}: {e}",
+                    dir.display()
+                ))
+            })?;
+        }
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true);
+        Self::open_with(options, 4, &path.display().to_string()).await
+    }
+
+    async fn open_with(
+        options: SqliteConnectOptions,
+        max: u32,
+        location: &str,
+    ) -> Result<SqliteStore> {
+        let options = options
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10))
+            .statement_cache_capacity(256);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(max)
+            .min_connections(1)
+            .connect_with(options)
+            .await
+            .map_err(|e| {
+                StoreError::Backend(format!("cannot open the SQLite database {location}: {e}"))
+            })?;
+        let store = SqliteStore {
+            pool,
+            location: location.to_owned(),
+        };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Applies the migrations this database has not seen yet; returns their versions.
+    pub async fn migrate(&self) -> Result<Vec<i64>> {
+        migrate::run(&self.pool).await
+    }
+
+    /// Where the database lives, for messages.
+    pub fn location(&self) -> &str {
+        &self.location
+    }
+
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
+        self.pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(backend)
+    }
+}
+
+/// The row id and record of a postmortem, by key.
+async fn load_postmortem(conn: &mut SqliteConnection, key: Key) -> Result<(i64, Postmortem)> {
+    let sql = format!("SELECT id, {POSTMORTEM_COLUMNS} FROM postmortems WHERE number = ?1");
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(i64::from(key.number()))
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(backend)?
+        .ok_or_else(|| StoreError::NotFound(format!("postmortem {key}")))?;
+    let id: i64 = row.try_get("id").map_err(backend)?;
+    Ok((id, postmortem_from_row(&row)?))
+}
+
+async fn postmortem_id(conn: &mut SqliteConnection, key: Key) -> Result<i64> {
+    sqlx::query_scalar::<_, i64>("SELECT id FROM postmortems WHERE number = ?1")
+        .bind(i64::from(key.number()))
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(backend)?
+        .ok_or_else(|| StoreError::NotFound(format!("postmortem {key}")))
+}
+
+/// Writes a postmortem's fields (and the columns derived from them) at a new version.
+async fn write_postmortem(
+    conn: &mut SqliteConnection,
+    id: i64,
+    version: Version,
+    status: Status,
+    fields: &PostmortemFields,
+    created_at: Timestamp,
+    updated_at: Timestamp,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE postmortems SET version = ?2, status = ?3, severity = ?4, title = ?5, services = ?6,
+             occurred_at = ?7, updated_at = ?8, body = ?9 WHERE id = ?1",
+    )
+    .bind(id)
+    .bind(version.0)
+    .bind(status.as_str())
+    .bind(i64::from(fields.severity.level()))
+    .bind(fields.title.as_str())
+    .bind(to_json(&fields.services)?)
+    .bind(micros(occurred_at(fields, created_at)))
+    .bind(micros(updated_at))
+    .bind(to_json(fields)?)
+    .execute(&mut *conn)
+    .await
+    .map_err(backend)?;
+    sqlx::query("DELETE FROM postmortem_services WHERE postmortem_id = ?1")
+        .bind(id)
+        .execute(&mut *conn)
+        .await
+        .map_err(backend)?;
+    for service in &fields.services {
+        sqlx::query("INSERT INTO postmortem_services (service, postmortem_id) VALUES (?1, ?2)")
+            .bind(service.as_str())
+            .bind(id)
+            .execute(&mut *conn)
+            .await
+            .map_err(backend)?;
+    }
+    Ok(())
+}
+
+async fn insert_postmortem_row(
+    conn: &mut SqliteConnection,
+    number: u32,
+    status: Status,
+    fields: &PostmortemFields,
+    at: Timestamp,
+) -> Result<i64> {
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO postmortems (number, version, status, severity, title, services, occurred_at, created_at, updated_at, body)
+         VALUES (?1, 1, ?2, 0, '', '[]', ?3, ?3, ?3, '{}') RETURNING id",
+    )
+    .bind(i64::from(number))
+    .bind(status.as_str())
+    .bind(micros(at))
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(backend)?;
+    write_postmortem(conn, id, Version(1), status, fields, at, at).await?;
+    Ok(id)
+}
+
+async fn next_number(conn: &mut SqliteConnection) -> Result<u32> {
+    let max: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(number), 0) FROM postmortems")
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(backend)?;
+    u32::try_from(max + 1)
+        .map_err(|_| StoreError::Backend("postmortem numbers are exhausted".into()))
+}
+
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one revision row has this many columns"
+)]
+async fn record(
+    conn: &mut SqliteConnection,
+    pm_id: i64,
+    at: Timestamp,
+    by: &str,
+    entity: Entity,
+    entity_id: Option<i64>,
+    summary: &str,
+    changes: &[FieldChange],
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO revisions (postmortem_id, at, actor, entity, entity_id, summary, changes)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )
+    .bind(pm_id)
+    .bind(micros(at))
+    .bind(by)
+    .bind(entity.as_str())
+    .bind(entity_id)
+    .bind(summary)
+    .bind(to_json(&changes)?)
+    .execute(&mut *conn)
+    .await
+    .map_err(backend)?;
+    Ok(())
+}
+
+/// Rebuilds the search row of one postmortem from its fields and all its events.
+async fn reindex(conn: &mut SqliteConnection, pm_id: i64, fields: &PostmortemFields) -> Result<()> {
+    let bodies: Vec<String> = sqlx::query_scalar(
+        "SELECT body FROM events WHERE postmortem_id = ?1 ORDER BY happened_at, id",
+    )
+    .bind(pm_id)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(backend)?;
+    let events = bodies
+        .iter()
+        .map(|b| debrief_store::from_json::<EventFields>("event", b))
+        .collect::<Result<Vec<_>>>()?;
+    let doc = SearchDocument::build(fields, &events);
+    sqlx::query("DELETE FROM postmortem_search WHERE rowid = ?1")
+        .bind(pm_id)
+        .execute(&mut *conn)
+        .await
+        .map_err(backend)?;
+    sqlx::query(
+        "INSERT INTO postmortem_search (rowid, title, summary, body) VALUES (?1, ?2, ?3, ?4)",
+    )
+    .bind(pm_id)
+    .bind(&doc.title)
+    .bind(&doc.summary)
+    .bind(&doc.body)
+    .execute(&mut *conn)
+    .await
+    .map_err(backend)?;
+    Ok(())
+}
+
+/// Inserts one prepared event; `Ok(None)` when its (source, source id) is already there.
+async fn insert_event(
+    conn: &mut SqliteConnection,
+    pm_id: i64,
+    event: &EventFields,
+    at: Timestamp,
+) -> Result<Option<TimelineEvent>> {
+    let sql = format!(
+        "INSERT INTO events (postmortem_id, version, happened_at, recorded_at, kind, source, source_id, hidden, body)
+         VALUES (?1, 1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+         ON CONFLICT (postmortem_id, source, source_id) WHERE source_id IS NOT NULL DO NOTHING
+         RETURNING {EVENT_COLUMNS}"
+    );
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(pm_id)
+        .bind(event.happened_at.epoch_micros())
+        .bind(micros(at))
+        .bind(event.kind.as_str())
+        .bind(event.source.as_str())
+        .bind(event.source_id.as_deref())
+        .bind(event.hidden)
+        .bind(to_json(event)?)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(backend)?;
+    row.map(|r| event_from_row(&r)).transpose()
+}
+
+/// Applies a milestone event to its postmortem (new version + revision) when it moves a key moment.
+async fn apply_milestone_in(
+    conn: &mut SqliteConnection,
+    pm_id: i64,
+    key: Key,
+    by: &str,
+    event: &EventFields,
+    at: Timestamp,
+) -> Result<()> {
+    if event.milestone.is_none() {
+        return Ok(());
+    }
+    let (_, pm) = load_postmortem(conn, key).await?;
+    let mut fields = pm.fields.clone();
+    if apply_milestone(&mut fields, event) {
+        let diff = changes(&pm.fields, &fields);
+        write_postmortem(
+            conn,
+            pm_id,
+            Version(pm.version.0 + 1),
+            pm.status,
+            &fields,
+            pm.created_at,
+            at,
+        )
+        .await?;
+        record(
+            conn,
+            pm_id,
+            at,
+            by,
+            Entity::Postmortem,
+            None,
+            "key moment set by a milestone event",
+            &diff,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+async fn load_event(
+    conn: &mut SqliteConnection,
+    pm_id: i64,
+    key: Key,
+    id: EventId,
+) -> Result<TimelineEvent> {
+    let sql = format!("SELECT {EVENT_COLUMNS} FROM events WHERE id = ?1 AND postmortem_id = ?2");
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(id.0)
+        .bind(pm_id)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(backend)?
+        .ok_or_else(|| StoreError::NotFound(format!("event {} in {key}", id.0)))?;
+    event_from_row(&row)
+}
+
+async fn write_event(
+    conn: &mut SqliteConnection,
+    id: EventId,
+    version: Version,
+    event: &EventFields,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE events SET version = ?2, happened_at = ?3, kind = ?4, source = ?5, source_id = ?6, hidden = ?7, body = ?8
+         WHERE id = ?1",
+    )
+    .bind(id.0)
+    .bind(version.0)
+    .bind(event.happened_at.epoch_micros())
+    .bind(event.kind.as_str())
+    .bind(event.source.as_str())
+    .bind(event.source_id.as_deref())
+    .bind(event.hidden)
+    .bind(to_json(event)?)
+    .execute(&mut *conn)
+    .await
+    .map_err(|e| match e {
+        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Duplicate(format!(
+            "an event from {} with id {:?}",
+            event.source,
+            event.source_id.as_deref().unwrap_or_default()
+        )),
+        other => backend(other),
+    })?;
+    Ok(())
+}
+
+async fn load_action(conn: &mut SqliteConnection, id: ActionId) -> Result<(i64, ActionItem)> {
+    let sql = format!(
+        "SELECT a.postmortem_id, {ACTION_COLUMNS} FROM actions a JOIN postmortems p ON p.id = a.postmortem_id WHERE a.id = ?1"
+    );
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(id.0)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(backend)?
+        .ok_or_else(|| StoreError::NotFound(format!("action {}", id.0)))?;
+    Ok((
+        row.try_get("postmortem_id").map_err(backend)?,
+        action_from_row(&row)?,
+    ))
+}
+
+async fn write_action(
+    conn: &mut SqliteConnection,
+    id: ActionId,
+    version: Version,
+    action: &ActionFields,
+    progress: &[ProgressUpdate],
+    at: Timestamp,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE actions SET version = ?2, owner_key = ?3, status = ?4, check_in = ?5, updated_at = ?6, body = ?7, progress = ?8
+         WHERE id = ?1",
+    )
+    .bind(id.0)
+    .bind(version.0)
+    .bind(action.owner.as_str().to_lowercase())
+    .bind(action.status.name())
+    .bind(action.check_in.to_string())
+    .bind(micros(at))
+    .bind(to_json(action)?)
+    .bind(to_json(&progress)?)
+    .execute(&mut *conn)
+    .await
+    .map_err(backend)?;
+    Ok(())
+}
+
+async fn insert_action(
+    conn: &mut SqliteConnection,
+    pm_id: i64,
+    action: &ActionFields,
+    progress: &[ProgressUpdate],
+    at: Timestamp,
+) -> Result<ActionId> {
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO actions (postmortem_id, version, owner_key, status, check_in, created_at, updated_at, body, progress)
+         VALUES (?1, 1, ?2, ?3, ?4, ?5, ?5, ?6, ?7) RETURNING id",
+    )
+    .bind(pm_id)
+    .bind(action.owner.as_str().to_lowercase())
+    .bind(action.status.name())
+    .bind(action.check_in.to_string())
+    .bind(micros(at))
+    .bind(to_json(action)?)
+    .bind(to_json(&progress)?)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(backend)?;
+    Ok(ActionId(id))
+}
+
+async fn insert_participant(
+    conn: &mut SqliteConnection,
+    pm_id: i64,
+    p: &ParticipantFields,
+) -> Result<Participant> {
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO participants (postmortem_id, version, body) VALUES (?1, 1, ?2) RETURNING id",
+    )
+    .bind(pm_id)
+    .bind(to_json(p)?)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(backend)?;
+    Ok(Participant {
+        id: ParticipantId(id),
+        version: Version(1),
+        fields: p.clone(),
+    })
+}
+
+/// The listing filters as SQL over `postmortems p`, with binds ?2…?6 (?1 is left to the caller).
+const FILTER_SQL: &str = "(?2 IS NULL OR p.status = ?2)
+    AND (?3 IS NULL OR p.severity = ?3)
+    AND (?4 IS NULL OR EXISTS (SELECT 1 FROM postmortem_services s WHERE s.service = ?4 AND s.postmortem_id = p.id))
+    AND (?5 IS NULL OR p.occurred_at >= ?5)
+    AND (?6 IS NULL OR p.occurred_at < ?6)";
+
+fn bind_filter<'q>(
+    q: sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments>,
+    f: &'q PostmortemFilter,
+) -> sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments> {
+    q.bind(f.status.map(Status::as_str))
+        .bind(f.severity.map(|s| i64::from(s.level())))
+        .bind(f.service.as_ref().map(|s| s.as_str()))
+        .bind(f.from.map(micros))
+        .bind(f.until.map(micros))
+        .bind(f.effective_limit())
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+
+    async fn create_postmortem(&self, by: &str, fields: PostmortemFields) -> Result<Postmortem> {
+        let fields = prepare_postmortem(fields);
+        let at = now();
+        let mut tx = self.begin_write().await?;
+        let number = next_number(&mut tx).await?;
+        let id = insert_postmortem_row(&mut tx, number, Status::Draft, &fields, at).await?;
+        reindex(&mut tx, id, &fields).await?;
+        record(
+            &mut tx,
+            id,
+            at,
+            by,
+            Entity::Postmortem,
+            None,
+            "created",
+            &changes(&(), &fields),
+        )
+        .await?;
+        let (_, pm) = load_postmortem(&mut tx, Key::new(number)?).await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(pm)
+    }
+
+    async fn import_document(&self, by: &str, doc: PostmortemDocument) -> Result<Postmortem> {
+        let fields = prepare_postmortem(doc.fields);
+        let events = doc
+            .events
+            .into_iter()
+            .map(prepare_event)
+            .collect::<Result<Vec<_>>>()?;
+        let actions = doc
+            .actions
+            .into_iter()
+            .map(|a| Ok((prepare_action(a.fields)?, a.progress)))
+            .collect::<Result<Vec<_>>>()?;
+        let at = now();
+        let mut tx = self.begin_write().await?;
+        let number = match doc.key {
+            Some(key) => {
+                let taken: Option<i64> =
+                    sqlx::query_scalar("SELECT id FROM postmortems WHERE number = ?1")
+                        .bind(i64::from(key.number()))
+                        .fetch_optional(&mut *tx)
+                        .await
+                        .map_err(backend)?;
+                if taken.is_some() {
+                    return Err(StoreError::Duplicate(format!("postmortem {key}")));
+                }
+                key.number()
+            }
+            None => next_number(&mut tx).await?,
+        };
+        let mut fields = fields;
+        for e in &events {
+            apply_milestone(&mut fields, e);
+        }
+        let id = insert_postmortem_row(&mut tx, number, doc.status, &fields, at).await?;
+        let mut added = 0;
+        for e in &events {
+            if insert_event(&mut tx, id, e, at).await?.is_some() {
+                added += 1;
+            }
+        }
+        for (a, progress) in &actions {
+            insert_action(&mut tx, id, a, progress, at).await?;
+        }
+        for p in doc.participants {
+            insert_participant(&mut tx, id, &prepare_participant(p)).await?;
+        }
+        reindex(&mut tx, id, &fields).await?;
+        let summary = format!(
+            "imported with {added} event(s), {} action(s)",
+            actions.len()
+        );
+        record(
+            &mut tx,
+            id,
+            at,
+            by,
+            Entity::Postmortem,
+            None,
+            &summary,
+            &changes(&(), &fields),
+        )
+        .await?;
+        let (_, pm) = load_postmortem(&mut tx, Key::new(number)?).await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(pm)
+    }
+
+    async fn get_postmortem(&self, key: Key) -> Result<Postmortem> {
+        let mut conn = self.pool.acquire().await.map_err(backend)?;
+        Ok(load_postmortem(&mut conn, key).await?.1)
+    }
+
+    async fn list_postmortems(&self, filter: &PostmortemFilter) -> Result<Vec<PostmortemSummary>> {
+        let sql = format!(
+            "SELECT {SUMMARY_COLUMNS} FROM postmortems p WHERE ?1 IS NULL AND {FILTER_SQL}
+             ORDER BY p.occurred_at DESC, p.number DESC LIMIT ?7"
+        );
+        let q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(Option::<i64>::None);
+        let rows = bind_filter(q, filter)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend)?;
+        rows.iter().map(summary_from_row).collect()
+    }
+
+    async fn update_postmortem(
+        &self,
+        by: &str,
+        key: Key,
+        expected: Version,
+        fields: PostmortemFields,
+    ) -> Result<Postmortem> {
+        let fields = prepare_postmortem(fields);
+        let at = now();
+        let mut tx = self.begin_write().await?;
+        let (id, current) = load_postmortem(&mut tx, key).await?;
+        if current.version != expected {
+            return Err(StoreError::conflict(
+                format!("postmortem {key}"),
+                current.version,
+                &current,
+            ));
+        }
+        if current.fields == fields {
+            return Ok(current);
+        }
+        let diff = changes(&current.fields, &fields);
+        write_postmortem(
+            &mut tx,
+            id,
+            Version(current.version.0 + 1),
+            current.status,
+            &fields,
+            current.created_at,
+            at,
+        )
+        .await?;
+        reindex(&mut tx, id, &fields).await?;
+        record(
+            &mut tx,
+            id,
+            at,
+            by,
+            Entity::Postmortem,
+            None,
+            "updated",
+            &diff,
+        )
+        .await?;
+        let (_, pm) = load_postmortem(&mut tx, key).await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(pm)
+    }
+
+    async fn change_status(
+        &self,
+        by: &str,
+        key: Key,
+        expected: Version,
+        to: Status,
+    ) -> Result<Postmortem> {
+        let at = now();
+        let mut tx = self.begin_write().await?;
+        let (id, current) = load_postmortem(&mut tx, key).await?;
+        if current.version != expected {
+            return Err(StoreError::conflict(
+                format!("postmortem {key}"),
+                current.version,
+                &current,
+            ));
+        }
+        let unfinished: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM actions WHERE postmortem_id = ?1 AND status IN ('open', 'in_progress')",
+        )
+        .bind(id)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(backend)?;
+        let direction = current
+            .status
+            .transition(to, usize::try_from(unfinished).unwrap_or(usize::MAX))?;
+        write_postmortem(
+            &mut tx,
+            id,
+            Version(current.version.0 + 1),
+            to,
+            &current.fields,
+            current.created_at,
+            at,
+        )
+        .await?;
+        let change = FieldChange {
+            field: "status".into(),
+            before: current.status.as_str().into(),
+            after: to.as_str().into(),
+        };
+        record(
+            &mut tx,
+            id,
+            at,
+            by,
+            Entity::Postmortem,
+            None,
+            &status_summary(current.status, to, direction),
+            &[change],
+        )
+        .await?;
+        let (_, pm) = load_postmortem(&mut tx, key).await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(pm)
+    }
+
+    async fn add_event(&self, by: &str, key: Key, event: EventFields) -> Result<TimelineEvent> {
+        let event = prepare_event(event)?;
+        let at = now();
+        let mut tx = self.begin_write().await?;
+        let (pm_id, pm) = load_postmortem(&mut tx, key).await?;
+        let stored = insert_event(&mut tx, pm_id, &event, at)
+            .await?
+            .ok_or_else(|| {
+                StoreError::Duplicate(format!(
+                    "an event from {} with id {:?} on {key}",
+                    event.source,
+                    event.source_id.as_deref().unwrap_or_default()
+                ))
+            })?;
+        record(
+            &mut tx,
+            pm_id,
+            at,
+            by,
+            Entity::Event,
+            Some(stored.id.0),
+            "added event",
+            &changes(&(), &event),
+        )
+        .await?;
+        apply_milestone_in(&mut tx, pm_id, key, by, &event, at).await?;
+        let (_, pm_now) = load_postmortem(&mut tx, key).await?;
+        reindex(
+            &mut tx,
+            pm_id,
+            if pm_now.version == pm.version {
+                &pm.fields
+            } else {
+                &pm_now.fields
+            },
+        )
+        .await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(stored)
+    }
+
+    async fn edit_event(
+        &self,
+        by: &str,
+        key: Key,
+        id: EventId,
+        expected: Version,
+        event: EventFields,
+    ) -> Result<TimelineEvent> {
+        let event = prepare_event(event)?;
+        let at = now();
+        let mut tx = self.begin_write().await?;
+        let pm_id = postmortem_id(&mut tx, key).await?;
+        let current = load_event(&mut tx, pm_id, key, id).await?;
+        if current.version != expected {
+            return Err(StoreError::conflict(
+                format!("event {} in {key}", id.0),
+                current.version,
+                &current,
+            ));
+        }
+        if current.fields == event {
+            return Ok(current);
+        }
+        write_event(&mut tx, id, Version(current.version.0 + 1), &event).await?;
+        record(
+            &mut tx,
+            pm_id,
+            at,
+            by,
+            Entity::Event,
+            Some(id.0),
+            "edited event",
+            &changes(&current.fields, &event),
+        )
+        .await?;
+        apply_milestone_in(&mut tx, pm_id, key, by, &event, at).await?;
+        let (_, pm) = load_postmortem(&mut tx, key).await?;
+        reindex(&mut tx, pm_id, &pm.fields).await?;
+        let stored = load_event(&mut tx, pm_id, key, id).await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(stored)
+    }
+
+    async fn set_event_hidden(
+        &self,
+        by: &str,
+        key: Key,
+        id: EventId,
+        hidden: bool,
+    ) -> Result<TimelineEvent> {
+        let at = now();
+        let mut tx = self.begin_write().await?;
+        let pm_id = postmortem_id(&mut tx, key).await?;
+        let current = load_event(&mut tx, pm_id, key, id).await?;
+        if current.fields.hidden == hidden {
+            return Ok(current);
+        }
+        let mut event = current.fields.clone();
+        event.hidden = hidden;
+        write_event(&mut tx, id, Version(current.version.0 + 1), &event).await?;
+        let summary = if hidden { "hid event" } else { "unhid event" };
+        record(
+            &mut tx,
+            pm_id,
+            at,
+            by,
+            Entity::Event,
+            Some(id.0),
+            summary,
+            &changes(&current.fields, &event),
+        )
+        .await?;
+        let stored = load_event(&mut tx, pm_id, key, id).await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(stored)
+    }
+
+    async fn insert_events(
+        &self,
+        by: &str,
+        key: Key,
+        events: Vec<EventFields>,
+    ) -> Result<BulkOutcome> {
+        let events = events
+            .into_iter()
+            .enumerate()
+            .map(|(i, e)| {
+                prepare_event(e).map_err(|err| match err {
+                    StoreError::Invalid(p) => {
+                        StoreError::Invalid(p.within(&format!("events[{i}]")))
+                    }
+                    other => other,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let at = now();
+        let mut tx = self.begin_write().await?;
+        let (pm_id, pm) = load_postmortem(&mut tx, key).await?;
+        let mut outcome = BulkOutcome::default();
+        let mut milestones = Vec::new();
+        for e in &events {
+            if insert_event(&mut tx, pm_id, e, at).await?.is_some() {
+                outcome.added += 1;
+                if e.milestone.is_some() {
+                    milestones.push(e);
+                }
+            } else {
+                outcome.already_present += 1;
+            }
+        }
+        if outcome.added > 0 {
+            let summary = format!(
+                "imported {} event(s), {} already present",
+                outcome.added, outcome.already_present
+            );
+            let change = FieldChange {
+                field: "events".into(),
+                before: serde_json::Value::Null,
+                after: outcome.added.into(),
+            };
+            record(
+                &mut tx,
+                pm_id,
+                at,
+                by,
+                Entity::Event,
+                None,
+                &summary,
+                &[change],
+            )
+            .await?;
+            for e in milestones {
+                apply_milestone_in(&mut tx, pm_id, key, by, e, at).await?;
+            }
+            let (_, now_pm) = load_postmortem(&mut tx, key).await?;
+            reindex(
+                &mut tx,
+                pm_id,
+                if now_pm.version == pm.version {
+                    &pm.fields
+                } else {
+                    &now_pm.fields
+                },
+            )
+            .await?;
+        }
+        tx.commit().await.map_err(backend)?;
+        Ok(outcome)
+    }
+
+    async fn list_events(&self, key: Key, query: EventQuery) -> Result<Vec<TimelineEvent>> {
+        let mut conn = self.pool.acquire().await.map_err(backend)?;
+        let pm_id = postmortem_id(&mut conn, key).await?;
+        let sql = format!(
+            "SELECT {EVENT_COLUMNS} FROM events WHERE postmortem_id = ?1 AND (?2 OR hidden = 0) ORDER BY happened_at, id"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(pm_id)
+            .bind(query.include_hidden)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(backend)?;
+        rows.iter().map(event_from_row).collect()
+    }
+
+    async fn add_action(&self, by: &str, key: Key, action: ActionFields) -> Result<ActionItem> {
+        let action = prepare_action(action)?;
+        let at = now();
+        let mut tx = self.begin_write().await?;
+        let pm_id = postmortem_id(&mut tx, key).await?;
+        let id = insert_action(&mut tx, pm_id, &action, &[], at).await?;
+        record(
+            &mut tx,
+            pm_id,
+            at,
+            by,
+            Entity::Action,
+            Some(id.0),
+            "added action",
+            &changes(&(), &action),
+        )
+        .await?;
+        let (_, item) = load_action(&mut tx, id).await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(item)
+    }
+
+    async fn get_action(&self, id: ActionId) -> Result<ActionItem> {
+        let mut conn = self.pool.acquire().await.map_err(backend)?;
+        Ok(load_action(&mut conn, id).await?.1)
+    }
+
+    async fn update_action(
+        &self,
+        by: &str,
+        id: ActionId,
+        expected: Version,
+        action: ActionFields,
+    ) -> Result<ActionItem> {
+        let action = prepare_action(action)?;
+        let at = now();
+        let mut tx = self.begin_write().await?;
+        let (pm_id, current) = load_action(&mut tx, id).await?;
+        if current.version != expected {
+            return Err(StoreError::conflict(
+                format!("action {}", id.0),
+                current.version,
+                &current,
+            ));
+        }
+        if current.fields == action {
+            return Ok(current);
+        }
+        write_action(
+            &mut tx,
+            id,
+            Version(current.version.0 + 1),
+            &action,
+            &current.progress,
+            at,
+        )
+        .await?;
+        record(
+            &mut tx,
+            pm_id,
+            at,
+            by,
+            Entity::Action,
+            Some(id.0),
+            "updated action",
+            &changes(&current.fields, &action),
+        )
+        .await?;
+        let (_, item) = load_action(&mut tx, id).await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(item)
+    }
+
+    async fn add_progress(
+        &self,
+        by: &str,
+        id: ActionId,
+        update: ProgressUpdate,
+    ) -> Result<ActionItem> {
+        let at = now();
+        let mut tx = self.begin_write().await?;
+        let (pm_id, current) = load_action(&mut tx, id).await?;
+        let mut fields = current.fields.clone();
+        if let Some(date) = update.new_check_in {
+            fields.check_in = date;
+            fields.validate()?;
+        }
+        let mut progress = current.progress.clone();
+        progress.push(update.clone());
+        write_action(
+            &mut tx,
+            id,
+            Version(current.version.0 + 1),
+            &fields,
+            &progress,
+            at,
+        )
+        .await?;
+        let mut diff = changes(&current.fields, &fields);
+        diff.push(FieldChange {
+            field: "progress".into(),
+            before: serde_json::Value::Null,
+            after: serde_json::to_value(&update).unwrap_or_default(),
+        });
+        record(
+            &mut tx,
+            pm_id,
+            at,
+            by,
+            Entity::Action,
+            Some(id.0),
+            "progress note",
+            &diff,
+        )
+        .await?;
+        let (_, item) = load_action(&mut tx, id).await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(item)
+    }
+
+    async fn list_actions(&self, filter: &ActionFilter) -> Result<Vec<ActionItem>> {
+        let sql = format!(
+            "SELECT {ACTION_COLUMNS} FROM actions a JOIN postmortems p ON p.id = a.postmortem_id
+             WHERE (?1 IS NULL OR p.number = ?1)
+               AND (?2 IS NULL OR a.owner_key = ?2)
+               AND (?3 IS NULL OR a.status = ?3)
+               AND (?4 IS NULL OR (a.check_in < ?4 AND a.status IN ('open', 'in_progress')))
+             ORDER BY a.check_in, a.id"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(filter.postmortem.map(|k| i64::from(k.number())))
+            .bind(filter.owner.as_ref().map(|o| o.trim().to_lowercase()))
+            .bind(filter.status.map(|s| s.as_str()))
+            .bind(filter.overdue_on.map(|d| d.to_string()))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend)?;
+        rows.iter().map(action_from_row).collect()
+    }
+
+    async fn add_participant(
+        &self,
+        by: &str,
+        key: Key,
+        participant: ParticipantFields,
+    ) -> Result<Participant> {
+        let participant = prepare_participant(participant);
+        let at = now();
+        let mut tx = self.begin_write().await?;
+        let pm_id = postmortem_id(&mut tx, key).await?;
+        let stored = insert_participant(&mut tx, pm_id, &participant).await?;
+        record(
+            &mut tx,
+            pm_id,
+            at,
+            by,
+            Entity::Participant,
+            Some(stored.id.0),
+            "added participant",
+            &changes(&(), &participant),
+        )
+        .await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(stored)
+    }
+
+    async fn update_participant(
+        &self,
+        by: &str,
+        key: Key,
+        id: ParticipantId,
+        expected: Version,
+        participant: ParticipantFields,
+    ) -> Result<Participant> {
+        let participant = prepare_participant(participant);
+        let at = now();
+        let mut tx = self.begin_write().await?;
+        let pm_id = postmortem_id(&mut tx, key).await?;
+        let sql = format!(
+            "SELECT {PARTICIPANT_COLUMNS} FROM participants WHERE id = ?1 AND postmortem_id = ?2"
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id.0)
+            .bind(pm_id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(backend)?
+            .ok_or_else(|| StoreError::NotFound(format!("participant {} in {key}", id.0)))?;
+        let current = participant_from_row(&row)?;
+        if current.version != expected {
+            return Err(StoreError::conflict(
+                format!("participant {} in {key}", id.0),
+                current.version,
+                &current,
+            ));
+        }
+        if current.fields == participant {
+            return Ok(current);
+        }
+        let version = Version(current.version.0 + 1);
+        sqlx::query("UPDATE participants SET version = ?2, body = ?3 WHERE id = ?1")
+            .bind(id.0)
+            .bind(version.0)
+            .bind(to_json(&participant)?)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        record(
+            &mut tx,
+            pm_id,
+            at,
+            by,
+            Entity::Participant,
+            Some(id.0),
+            "updated participant",
+            &changes(&current.fields, &participant),
+        )
+        .await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(Participant {
+            id,
+            version,
+            fields: participant,
+        })
+    }
+
+    async fn list_participants(&self, key: Key) -> Result<Vec<Participant>> {
+        let mut conn = self.pool.acquire().await.map_err(backend)?;
+        let pm_id = postmortem_id(&mut conn, key).await?;
+        let sql = format!(
+            "SELECT {PARTICIPANT_COLUMNS} FROM participants WHERE postmortem_id = ?1 ORDER BY id"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(pm_id)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(backend)?;
+        rows.iter().map(participant_from_row).collect()
+    }
+
+    async fn revisions(&self, key: Key) -> Result<Vec<Revision>> {
+        let mut conn = self.pool.acquire().await.map_err(backend)?;
+        let pm_id = postmortem_id(&mut conn, key).await?;
+        let rows = sqlx::query(
+            "SELECT id, at, actor, entity, entity_id, summary, changes FROM revisions WHERE postmortem_id = ?1 ORDER BY id",
+        )
+        .bind(pm_id)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(backend)?;
+        rows.iter().map(rows::revision_from_row).collect()
+    }
+
+    async fn search(
+        &self,
+        query: &SearchQuery,
+        filter: &PostmortemFilter,
+    ) -> Result<Vec<SearchHit>> {
+        let sql = format!(
+            "SELECT {SUMMARY_COLUMNS},
+                    -bm25(postmortem_search, 10.0, 4.0, 1.0) AS score,
+                    snippet(postmortem_search, -1, '', '', '…', 16) AS snippet
+             FROM postmortem_search JOIN postmortems p ON p.id = postmortem_search.rowid
+             WHERE postmortem_search MATCH ?1 AND {FILTER_SQL}
+             ORDER BY score DESC, p.occurred_at DESC, p.number DESC LIMIT ?7"
+        );
+        let q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(query.to_fts5());
+        let rows = bind_filter(q, filter)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend)?;
+        rows.iter()
+            .map(|row| {
+                Ok(SearchHit {
+                    postmortem: summary_from_row(row)?,
+                    rank: row.try_get("score").map_err(backend)?,
+                    snippet: row.try_get("snippet").map_err(backend)?,
+                })
+            })
+            .collect()
+    }
+}

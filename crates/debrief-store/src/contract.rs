@@ -1060,7 +1060,7 @@ pub async fn search_ranks_and_filters(store: Arc<dyn Store>) {
     // Characters that mean something to a search engine are just text.
     assert_eq!(
         search(
-            "database* AND (NEAR -checkout:)",
+            "database* AND (-checkout:) OR NOT",
             PostmortemFilter::default()
         )
         .await,
