@@ -259,12 +259,17 @@ impl Moment {
                 format!("cannot truncate {at} to a {}: {e}", precision.as_str()),
             )
         })?;
-        let at = zone
-            .tz
-            .to_ambiguous_zoned(truncated)
-            .compatible()
-            .map_err(|e| ParseError::new("", e.to_string()))?
-            .timestamp();
+        // Within a minute the offset does not change, so keep the instant's own offset: in the
+        // hour that repeats when clocks go back, the earlier and later 01:30 stay distinct.
+        let resolved = match precision {
+            Precision::Minute => zoned.offset().to_timestamp(truncated),
+            _ => zone
+                .tz
+                .to_ambiguous_zoned(truncated)
+                .compatible()
+                .map(|z| z.timestamp()),
+        };
+        let at = resolved.map_err(|e| ParseError::new("", e.to_string()))?;
         Ok(Moment {
             at,
             zone,
@@ -321,7 +326,7 @@ impl Moment {
                 ),
             )
         };
-        if s.is_empty() {
+        if s.is_empty() || !s.is_ascii() {
             return Err(bad(""));
         }
         // Split off a bracketed zone name.
@@ -438,7 +443,7 @@ fn split_offset(body: &str) -> (&str, Option<&str>) {
     // An offset starts after the time part (position > 10), with + or -.
     if body.len() > 11 {
         let tail_start = 11;
-        if let Some(pos) = body[tail_start..].rfind(['+', '-']) {
+        if let Some(pos) = body.get(tail_start..).and_then(|t| t.rfind(['+', '-'])) {
             let pos = tail_start + pos;
             let (civil, off) = body.split_at(pos);
             return (civil.trim_end(), Some(off.trim()));
@@ -539,6 +544,21 @@ mod tests {
             let again = Moment::parse(&m.display_local(), &berlin()).expect("reparse");
             assert_eq!(m, again, "{input} → {}", m.display_local());
         }
+    }
+
+    #[test]
+    fn minute_precision_keeps_the_repeated_hour_apart() {
+        // 2016-10-30: Berlin goes from +02:00 back to +01:00 at 03:00, so 02:30 happens twice.
+        let first: Timestamp = "2016-10-30T00:30:40Z".parse().expect("ts");
+        let second: Timestamp = "2016-10-30T01:30:40Z".parse().expect("ts");
+        let a = Moment::new(first, berlin(), Precision::Minute).expect("first");
+        let b = Moment::new(second, berlin(), Precision::Minute).expect("second");
+        assert_eq!(a.at().to_string(), "2016-10-30T00:30:00Z");
+        assert_eq!(b.at().to_string(), "2016-10-30T01:30:00Z");
+        assert_eq!(
+            Moment::parse(&b.display_local(), &berlin()).expect("reparse"),
+            b
+        );
     }
 
     #[test]
