@@ -1,1 +1,35 @@
-fn main() {}
+//! `debrief`: blameless postmortems from the terminal. This file only wires things up: parse the
+//! command line (clap exits 2 on a usage error), run the command on a current-thread runtime, and
+//! turn an error into `error: …` on stderr with exit code 1 or 2.
+
+mod args;
+mod cli;
+mod commands;
+mod db;
+mod error;
+mod render;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(commands::run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            e.exit_code()
+        }
+    }
+}

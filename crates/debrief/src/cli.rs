@@ -1,0 +1,626 @@
+//! The command line, as clap types: global options, subcommands and their flags. Values are parsed
+//! here into core types (a bad `--severity` or `--at` fails before anything touches the database,
+//! with exit code 2); the commands in `crate::commands` only run them.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use debrief_core::{
+    ContributingFactor, EventKind, Key, KeyMoment, Label, LessonKind, Line, Link, Name, Outcome,
+    Priority, Question, RemediationIdea, Role, Severity, Source, Status, Text, Title, Url, Zone,
+};
+use debrief_store::ActionStatusName;
+use jiff::civil::Date;
+
+use crate::args::{self, Day, Setting, TimeArg};
+
+/// Debrief: blameless postmortems from the terminal — capture the incident, build the timeline,
+/// agree actions with an owner and a check-in date, and follow them through.
+#[derive(Debug, Parser)]
+#[command(
+    name = "debrief",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    /// Database: sqlite://PATH, a file path, or postgres://USER@HOST/DB [default: sqlite:// a file
+    /// in your data directory]
+    #[arg(
+        long,
+        global = true,
+        env = "DEBRIEF_DATABASE_URL",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
+    pub database: Option<String>,
+
+    /// Who makes the change, as recorded in the revision history [default: $USER]
+    #[arg(long = "as", global = true, env = "DEBRIEF_USER", value_name = "NAME")]
+    pub as_name: Option<Name>,
+
+    /// Zone for times typed without an offset, and for showing times: an IANA name
+    /// (Europe/Berlin), UTC, or an offset (+05:30) [default: this machine's zone]
+    #[arg(long, global = true, env = "DEBRIEF_ZONE", value_name = "ZONE")]
+    pub zone: Option<Zone>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Start a postmortem for an incident (a title is enough; fill in the rest later)
+    New(NewArgs),
+    /// List postmortems, newest incident first
+    List(ListArgs),
+    /// Show a postmortem: key moments and durations, readiness for review, timeline, actions…
+    Show(ShowArgs),
+    /// Change a postmortem's fields or status (refused if someone else changed it meanwhile)
+    Edit(Box<EditArgs>),
+    /// Add, list, edit and hide timeline events
+    #[command(subcommand)]
+    Timeline(TimelineCommand),
+    /// Add, list and update action items (each has an owner and a check-in date)
+    #[command(subcommand)]
+    Action(ActionCommand),
+    /// Add, list and update the people who took part in the incident
+    #[command(subcommand)]
+    Participant(ParticipantCommand),
+    /// Show who changed what, and when
+    History(HistoryArgs),
+    /// Full-text search of past postmortems
+    Search(SearchArgs),
+    /// Write a postmortem as Markdown or JSON
+    Export(ExportArgs),
+    /// Read a postmortem from a Markdown (or .json) file into the database
+    Import(ImportArgs),
+    /// Bring the database schema up to date (also done automatically on every start)
+    Migrate,
+}
+
+/// Print JSON instead of text.
+#[derive(Debug, Args)]
+pub struct JsonFlag {
+    /// Print stable, pretty JSON instead of text
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct NewArgs {
+    /// A short title, such as "Checkout errors after config push"
+    pub title: Title,
+    /// Severity, SEV1 (worst) to SEV4
+    #[arg(long, default_value = "SEV3")]
+    pub severity: Severity,
+    /// One or two sentences: what is known and the customer impact
+    #[arg(long)]
+    pub summary: Option<String>,
+    /// Who or what was affected, and how much
+    #[arg(long)]
+    pub impact: Option<String>,
+    /// An affected service (repeat for several)
+    #[arg(long = "service", value_name = "SERVICE")]
+    pub services: Vec<Label>,
+    /// A tag (repeat for several)
+    #[arg(long = "tag", value_name = "TAG")]
+    pub tags: Vec<Label>,
+    /// When the incident started
+    #[arg(long, value_name = "TIME", value_parser = args::time)]
+    pub started: Option<TimeArg>,
+    /// Show the new postmortem (as `debrief show` does) after creating it
+    #[arg(long)]
+    pub show: bool,
+    #[command(flatten)]
+    pub json: JsonFlag,
+}
+
+/// Filters shared by `list` and `search`.
+#[derive(Debug, Args)]
+pub struct FilterArgs {
+    /// Only postmortems in this status (draft, in_review, published, closed)
+    #[arg(long)]
+    pub status: Option<Status>,
+    /// Only postmortems of this severity
+    #[arg(long)]
+    pub severity: Option<Severity>,
+    /// Only postmortems that affected this service
+    #[arg(long)]
+    pub service: Option<Label>,
+    /// Only incidents that started at or after this time
+    #[arg(long, value_name = "TIME", value_parser = args::time)]
+    pub from: Option<TimeArg>,
+    /// Only incidents that started before this time
+    #[arg(long, value_name = "TIME", value_parser = args::time)]
+    pub until: Option<TimeArg>,
+    /// At most this many results (default 100)
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub limit: Option<u32>,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    #[command(flatten)]
+    pub filter: FilterArgs,
+    #[command(flatten)]
+    pub json: JsonFlag,
+}
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// The postmortem, such as PM-42
+    pub key: Key,
+    #[command(flatten)]
+    pub json: JsonFlag,
+}
+
+#[derive(Debug, Args)]
+pub struct EditArgs {
+    /// The postmortem, such as PM-42
+    pub key: Key,
+    #[arg(long)]
+    pub title: Option<Title>,
+    /// One or two sentences: what is known and the customer impact ("" clears)
+    #[arg(long)]
+    pub summary: Option<String>,
+    /// Who or what was affected, and how much ("" clears)
+    #[arg(long)]
+    pub impact: Option<String>,
+    #[arg(long)]
+    pub severity: Option<Severity>,
+    /// Replace the list of services (repeat for several)
+    #[arg(long = "service", value_name = "SERVICE")]
+    pub services: Option<Vec<Label>>,
+    /// Add a service
+    #[arg(long, value_name = "SERVICE")]
+    pub add_service: Vec<Label>,
+    /// Remove a service
+    #[arg(long, value_name = "SERVICE")]
+    pub remove_service: Vec<Label>,
+    /// Replace the list of tags (repeat for several)
+    #[arg(long = "tag", value_name = "TAG")]
+    pub tags: Option<Vec<Label>>,
+    /// Add a tag
+    #[arg(long, value_name = "TAG")]
+    pub add_tag: Vec<Label>,
+    /// Remove a tag
+    #[arg(long, value_name = "TAG")]
+    pub remove_tag: Vec<Label>,
+    /// When the incident started (none clears)
+    #[arg(long, value_name = "TIME|none", value_parser = args::time_or_none)]
+    pub started: Option<Setting<TimeArg>>,
+    /// When it was detected (none clears)
+    #[arg(long, value_name = "TIME|none", value_parser = args::time_or_none)]
+    pub detected: Option<Setting<TimeArg>>,
+    /// When someone acknowledged it (none clears)
+    #[arg(long, value_name = "TIME|none", value_parser = args::time_or_none)]
+    pub acknowledged: Option<Setting<TimeArg>>,
+    /// When the customer impact was mitigated (none clears)
+    #[arg(long, value_name = "TIME|none", value_parser = args::time_or_none)]
+    pub mitigated: Option<Setting<TimeArg>>,
+    /// When it was fully resolved (none clears)
+    #[arg(long, value_name = "TIME|none", value_parser = args::time_or_none)]
+    pub resolved: Option<Setting<TimeArg>>,
+    /// Customer statement — regret: that we are sorry, plainly ("" clears)
+    #[arg(long)]
+    pub regret: Option<String>,
+    /// Customer statement — reason: what happened, without blame ("" clears)
+    #[arg(long)]
+    pub reason: Option<String>,
+    /// Customer statement — remedy: what we are doing so it does not happen again ("" clears)
+    #[arg(long)]
+    pub remedy: Option<String>,
+    /// Free notes ("" clears)
+    #[arg(long)]
+    pub notes: Option<String>,
+    /// What the incident cost, to keep actions in proportion (none clears)
+    #[arg(long, value_name = "TEXT|none", value_parser = args::or_none::<Line>)]
+    pub incident_cost: Option<Setting<Line>>,
+    /// Add a contributing factor, CATEGORY:TEXT (categories: change, configuration, capacity,
+    /// dependency, monitoring_gap, process, knowledge, communication, tooling, other)
+    #[arg(long, value_name = "CATEGORY:TEXT", value_parser = args::factor)]
+    pub add_factor: Vec<ContributingFactor>,
+    /// Add a lesson learned, KIND:TEXT (what_helped, what_slowed_us, do_differently, know_now,
+    /// got_lucky)
+    #[arg(long, value_name = "KIND:TEXT", value_parser = args::lesson)]
+    pub add_lesson: Vec<(LessonKind, Line)>,
+    /// Add a remediation idea, QUESTION:TEXT (detect, react, quick_fix, prevent, other_risks)
+    #[arg(long, value_name = "QUESTION:TEXT", value_parser = args::idea)]
+    pub add_idea: Vec<RemediationIdea>,
+    /// Add a link: KIND:URL or "KIND URL" (logs, merge_request, ci_run, chat, dashboard, ticket,
+    /// document, other)
+    #[arg(long, value_name = "KIND:URL", value_parser = args::link)]
+    pub add_link: Vec<Link>,
+    /// When the review meeting is (none clears)
+    #[arg(long, value_name = "TIME|none", value_parser = args::time_or_none)]
+    pub meeting: Option<Setting<TimeArg>>,
+    /// Where the review meeting is: a room or a video link (none clears)
+    #[arg(long, value_name = "TEXT|none", value_parser = args::or_none::<Line>)]
+    pub meeting_location: Option<Setting<Line>>,
+    /// Who facilitates the review (none clears)
+    #[arg(long, value_name = "NAME|none", value_parser = args::or_none::<Name>)]
+    pub facilitator: Option<Setting<Name>>,
+    /// Move to another status: draft, in_review, published, closed (one step forward, or back)
+    #[arg(long)]
+    pub status: Option<Status>,
+    /// Only apply the change if the postmortem is still at this version
+    #[arg(long, value_name = "N")]
+    pub if_version: Option<i64>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TimelineCommand {
+    /// Add an event to the timeline: describe what happened, don't explain it
+    Add(Box<EventAddArgs>),
+    /// List the timeline in time order
+    List(TimelineListArgs),
+    /// Change an event: re-time it, annotate it after the review, …
+    Edit(Box<EventEditArgs>),
+    /// Hide an event from the timeline view (it is kept, and still searchable)
+    Hide(EventHideArgs),
+}
+
+/// What an event adds besides its time, kind and description.
+#[derive(Debug, Args)]
+pub struct EventDetails {
+    /// Who or what acted: a name, team:NAME or system:NAME (none clears)
+    #[arg(long, value_name = "ACTOR|none", value_parser = actor_or_none)]
+    pub actor: Option<Setting<debrief_core::Actor>>,
+    /// For a milestone event: the key moment it sets (started, detected, acknowledged,
+    /// mitigated, resolved; none clears)
+    #[arg(long, value_name = "KEYMOMENT|none", value_parser = args::or_none::<KeyMoment>)]
+    pub milestone: Option<Setting<KeyMoment>>,
+    /// Whose account of the moment this is (none clears)
+    #[arg(long, value_name = "NAME|none", value_parser = args::or_none::<Name>)]
+    pub account_of: Option<Setting<Name>>,
+    /// What they knew at the time
+    #[arg(long)]
+    pub knew: Option<String>,
+    /// What they expected to happen
+    #[arg(long)]
+    pub expected: Option<String>,
+    /// What they assumed
+    #[arg(long)]
+    pub assumed: Option<String>,
+    /// As discussed in the review: did it help, hinder, or neither (helped, hindered, neutral;
+    /// none clears)
+    #[arg(long, value_name = "OUTCOME|none", value_parser = args::or_none::<Outcome>)]
+    pub outcome: Option<Setting<Outcome>>,
+    /// As discussed in the review: what could we do differently
+    #[arg(long)]
+    pub differently: Option<String>,
+    /// Where the event came from (manual, slack, alertmanager, pagerduty, …)
+    #[arg(long)]
+    pub source: Option<Source>,
+    /// The source's own id for the event, so a re-import does not add it twice (none clears)
+    #[arg(long, value_name = "ID|none", value_parser = args::or_none::<Line>)]
+    pub source_id: Option<Setting<Line>>,
+    /// Evidence: URL, KIND:URL or "KIND URL" (repeat for several)
+    #[arg(long = "link", value_name = "URL", value_parser = args::link)]
+    pub links: Vec<Link>,
+    /// Pin the event, so it stands out in the timeline
+    #[arg(long)]
+    pub pin: bool,
+}
+
+fn actor_or_none(s: &str) -> Result<Setting<debrief_core::Actor>, debrief_core::ParseError> {
+    if s.trim().eq_ignore_ascii_case("none") {
+        Ok(Setting::Clear)
+    } else {
+        debrief_core::Actor::parse(s).map(Setting::To)
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct EventAddArgs {
+    /// The postmortem, such as PM-42
+    pub key: Key,
+    /// When it happened: 2024-05-01, 2024-05-01 10:07 or 2024-05-01T10:07:12Z (with an optional
+    /// offset or [Zone]); the precision is what you type
+    #[arg(long, value_name = "TIME", value_parser = args::time)]
+    pub at: TimeArg,
+    /// detection, alert, report, action, communication_in, communication_out, observation,
+    /// decision, milestone, note (milestone if --milestone is given)
+    #[arg(long, required_unless_present = "milestone")]
+    pub kind: Option<EventKind>,
+    /// What happened: describe, don't explain
+    #[arg(long)]
+    pub text: Text,
+    #[command(flatten)]
+    pub details: EventDetails,
+}
+
+#[derive(Debug, Args)]
+pub struct TimelineListArgs {
+    /// The postmortem, such as PM-42
+    pub key: Key,
+    /// Include hidden events
+    #[arg(long)]
+    pub all: bool,
+    #[command(flatten)]
+    pub json: JsonFlag,
+}
+
+#[derive(Debug, Args)]
+pub struct EventEditArgs {
+    /// The postmortem, such as PM-42
+    pub key: Key,
+    /// The event's id (see `debrief timeline list`)
+    pub id: i64,
+    /// When it happened
+    #[arg(long, value_name = "TIME", value_parser = args::time)]
+    pub at: Option<TimeArg>,
+    /// The kind of event
+    #[arg(long)]
+    pub kind: Option<EventKind>,
+    /// What happened: describe, don't explain
+    #[arg(long)]
+    pub text: Option<Text>,
+    #[command(flatten)]
+    pub details: EventDetails,
+    /// Unpin the event
+    #[arg(long, conflicts_with = "pin")]
+    pub unpin: bool,
+    /// Only apply the change if the event is still at this version
+    #[arg(long, value_name = "N")]
+    pub if_version: Option<i64>,
+}
+
+#[derive(Debug, Args)]
+pub struct EventHideArgs {
+    /// The postmortem, such as PM-42
+    pub key: Key,
+    /// The event's id (see `debrief timeline list --all`)
+    pub id: i64,
+    /// Show the event again
+    #[arg(long)]
+    pub unhide: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ActionCommand {
+    /// Add an action item: it needs an owner and a check-in date
+    Add(ActionAddArgs),
+    /// List action items across postmortems, by check-in date
+    List(ActionListArgs),
+    /// Change an action item, or report progress on it with --note
+    Update(ActionUpdateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ActionAddArgs {
+    /// The postmortem, such as PM-42
+    pub key: Key,
+    /// What will be done, specifically
+    #[arg(long)]
+    pub title: Title,
+    /// Who owns it: a person or a team
+    #[arg(long)]
+    pub owner: Name,
+    /// When measurable progress is reported, YYYY-MM-DD (not necessarily completion)
+    #[arg(long, value_name = "DATE", value_parser = args::date)]
+    pub check_in: Date,
+    /// Which of the five questions it answers: detect, react, quick_fix, prevent, other_risks
+    #[arg(long, default_value = "prevent")]
+    pub category: Question,
+    /// When it should be done, YYYY-MM-DD
+    #[arg(long, value_name = "DATE", value_parser = args::date)]
+    pub due: Option<Date>,
+    /// high, medium or low
+    #[arg(long, default_value = "medium")]
+    pub priority: Priority,
+    /// More detail
+    #[arg(long)]
+    pub description: Option<String>,
+    /// Someone asked to take it
+    #[arg(long)]
+    pub volunteer: bool,
+    /// Link to the ticket in your tracker
+    #[arg(long, value_name = "URL")]
+    pub tracker: Option<Url>,
+    /// Estimated cost, to compare with the incident's cost
+    #[arg(long)]
+    pub cost: Option<Line>,
+    /// How we will know it worked (the measurable criterion)
+    #[arg(long, value_name = "CRITERION")]
+    pub success: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ActionListArgs {
+    /// Only actions of this postmortem
+    #[arg(long, value_name = "KEY")]
+    pub postmortem: Option<Key>,
+    /// Only actions of this owner
+    #[arg(long)]
+    pub owner: Option<Name>,
+    /// Only actions in this status (open, in_progress, done, declined)
+    #[arg(long)]
+    pub status: Option<ActionStatusName>,
+    /// Only unfinished actions whose check-in date is before DATE (default: today)
+    #[arg(long, value_name = "DATE", num_args = 0..=1, default_missing_value = "today",
+          value_parser = args::day)]
+    pub overdue: Option<Day>,
+    #[command(flatten)]
+    pub json: JsonFlag,
+}
+
+#[derive(Debug, Args)]
+pub struct ActionUpdateArgs {
+    /// The action's id (see `debrief action list`)
+    pub id: i64,
+    #[arg(long)]
+    pub title: Option<Title>,
+    #[arg(long)]
+    pub owner: Option<Name>,
+    /// A new check-in date; with --note, it is agreed as part of the progress note
+    #[arg(long, value_name = "DATE", value_parser = args::date)]
+    pub check_in: Option<Date>,
+    /// Due date (none clears)
+    #[arg(long, value_name = "DATE|none", value_parser = args::date_or_none)]
+    pub due: Option<Setting<Date>>,
+    #[arg(long)]
+    pub priority: Option<Priority>,
+    /// Which of the five questions it answers
+    #[arg(long)]
+    pub category: Option<Question>,
+    #[arg(long)]
+    pub description: Option<String>,
+    /// Link to the ticket in your tracker (none clears)
+    #[arg(long, value_name = "URL|none", value_parser = args::or_none::<Url>)]
+    pub tracker: Option<Setting<Url>>,
+    /// Estimated cost (none clears)
+    #[arg(long, value_name = "TEXT|none", value_parser = args::or_none::<Line>)]
+    pub cost: Option<Setting<Line>>,
+    /// How we will know it worked
+    #[arg(long, value_name = "CRITERION")]
+    pub success: Option<String>,
+    /// open, in_progress, done, or declined (with --reason)
+    #[arg(long)]
+    pub status: Option<ActionStatusName>,
+    /// Why the action is declined
+    #[arg(long, requires = "status")]
+    pub reason: Option<String>,
+    /// Report progress: a dated note (with --check-in, the next check-in date)
+    #[arg(long)]
+    pub note: Option<Line>,
+    /// Only apply the change if the action is still at this version
+    #[arg(long, value_name = "N")]
+    pub if_version: Option<i64>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ParticipantCommand {
+    /// Add someone who took part in the incident
+    Add(ParticipantAddArgs),
+    /// List the participants
+    List(ParticipantListArgs),
+    /// Change a participant
+    Update(ParticipantUpdateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ParticipantAddArgs {
+    /// The postmortem, such as PM-42
+    pub key: Key,
+    #[arg(long)]
+    pub name: Name,
+    /// incident_lead, responder, customer_support, communications, subject_expert, observer,
+    /// stakeholder
+    #[arg(long)]
+    pub role: Role,
+    /// Email, chat handle, …
+    #[arg(long)]
+    pub contact: Option<Line>,
+    /// Invite them to the review (everyone but stakeholders is invited by default)
+    #[arg(long, conflicts_with = "not_invited")]
+    pub invited: bool,
+    /// Do not invite them to the review
+    #[arg(long)]
+    pub not_invited: bool,
+    /// They attended the review
+    #[arg(long)]
+    pub attended: bool,
+    /// Paged at night, off hours, new to the team, …
+    #[arg(long)]
+    pub circumstances: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ParticipantListArgs {
+    /// The postmortem, such as PM-42
+    pub key: Key,
+    #[command(flatten)]
+    pub json: JsonFlag,
+}
+
+#[derive(Debug, Args)]
+pub struct ParticipantUpdateArgs {
+    /// The postmortem, such as PM-42
+    pub key: Key,
+    /// The participant's id (see `debrief participant list`)
+    pub id: i64,
+    #[arg(long)]
+    pub name: Option<Name>,
+    #[arg(long)]
+    pub role: Option<Role>,
+    /// Email, chat handle, … (none clears)
+    #[arg(long, value_name = "TEXT|none", value_parser = args::or_none::<Line>)]
+    pub contact: Option<Setting<Line>>,
+    /// Invite them to the review
+    #[arg(long, conflicts_with = "not_invited")]
+    pub invited: bool,
+    /// Do not invite them to the review
+    #[arg(long)]
+    pub not_invited: bool,
+    /// They attended the review
+    #[arg(long, conflicts_with = "not_attended")]
+    pub attended: bool,
+    /// They did not attend the review
+    #[arg(long)]
+    pub not_attended: bool,
+    /// Paged at night, off hours, … ("" clears)
+    #[arg(long)]
+    pub circumstances: Option<String>,
+    /// Only apply the change if the participant is still at this version
+    #[arg(long, value_name = "N")]
+    pub if_version: Option<i64>,
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// The postmortem, such as PM-42
+    pub key: Key,
+    #[command(flatten)]
+    pub json: JsonFlag,
+}
+
+#[derive(Debug, Args)]
+pub struct SearchArgs {
+    /// Words and "quoted phrases"; all must match
+    pub query: String,
+    #[command(flatten)]
+    pub filter: FilterArgs,
+    #[command(flatten)]
+    pub json: JsonFlag,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Debrief's Markdown postmortem (imports back losslessly)
+    Markdown,
+    /// The whole postmortem as JSON (imports back with `debrief import FILE.json`)
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The postmortem, such as PM-42
+    pub key: Key,
+    #[arg(long, value_enum, default_value = "markdown")]
+    pub format: Format,
+    /// Write to this file instead of standard output
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// A Markdown postmortem (as `debrief export` writes it), or a .json document
+    pub file: PathBuf,
+    /// Ignore the key in the file and take the next free one
+    #[arg(long)]
+    pub new_key: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

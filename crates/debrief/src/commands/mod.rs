@@ -1,0 +1,95 @@
+//! The commands: each takes its parsed arguments and a [`Ctx`] (the store, who is acting, the
+//! display zone), talks to the store, and prints the result.
+
+mod action;
+mod participant;
+mod postmortem;
+mod timeline;
+mod transfer;
+
+use debrief_core::{Key, Zone};
+use debrief_store::DynStore;
+
+use crate::cli::{Cli, Command};
+use crate::db;
+use crate::error::{CliError, Result};
+use crate::render;
+
+/// What every command needs.
+#[derive(Debug)]
+pub struct Ctx {
+    pub store: DynStore,
+    /// Who makes the change, for the revision history.
+    pub by: String,
+    /// Where times without an offset are read, and where all times are shown.
+    pub zone: Zone,
+}
+
+impl Ctx {
+    /// A value typed on the command line resolved in `--zone`, naming its flag if it fails.
+    pub fn moment(&self, flag: &str, t: &crate::args::TimeArg) -> Result<debrief_core::Moment> {
+        t.resolve(&self.zone)
+            .map_err(|e| CliError::bad_flag(flag, &e))
+    }
+}
+
+/// Who is acting: `--as`, else `$USER`, else `cli`.
+fn actor(cli: &Cli) -> String {
+    if let Some(name) = &cli.as_name {
+        return name.to_string();
+    }
+    std::env::var("USER")
+        .ok()
+        .and_then(|u| u.parse::<debrief_core::Name>().ok())
+        .map_or_else(|| "cli".to_owned(), |n| n.to_string())
+}
+
+pub async fn run(cli: Cli) -> Result<()> {
+    let url = match &cli.database {
+        Some(url) => url.clone(),
+        None => db::default_url()?,
+    };
+    if let Command::Migrate = cli.command {
+        return migrate(&url).await;
+    }
+    // Check the URL's form before anything else, so a typo is a usage error.
+    db::target(&url)?;
+    let ctx = Ctx {
+        store: db::open(&url).await?,
+        by: actor(&cli),
+        zone: cli.zone.clone().unwrap_or_else(Zone::system),
+    };
+    match cli.command {
+        Command::New(a) => postmortem::new(&ctx, a).await,
+        Command::List(a) => postmortem::list(&ctx, a).await,
+        Command::Show(a) => postmortem::show(&ctx, a).await,
+        Command::Edit(a) => postmortem::edit(&ctx, *a).await,
+        Command::History(a) => postmortem::history(&ctx, a).await,
+        Command::Search(a) => postmortem::search(&ctx, a).await,
+        Command::Timeline(c) => timeline::run(&ctx, c).await,
+        Command::Action(c) => action::run(&ctx, c).await,
+        Command::Participant(c) => participant::run(&ctx, c).await,
+        Command::Export(a) => transfer::export(&ctx, a).await,
+        Command::Import(a) => transfer::import(&ctx, a).await,
+        Command::Migrate => Ok(()),
+    }
+}
+
+async fn migrate(url: &str) -> Result<()> {
+    let (backend, applied) = db::migrate(url).await?;
+    let where_ = db::redact(url);
+    if applied.is_empty() {
+        render::emit(&format!("The {backend} database {where_} is up to date.\n"))
+    } else {
+        let list: Vec<String> = applied.iter().map(i64::to_string).collect();
+        render::emit(&format!(
+            "Applied migration(s) {} to the {backend} database {where_}.\n",
+            list.join(", ")
+        ))
+    }
+}
+
+/// Checks that a postmortem exists, so a sub-record command says "PM-9 not found" first.
+pub async fn require(ctx: &Ctx, key: Key) -> Result<debrief_core::Postmortem> {
+    Ok(ctx.store.get_postmortem(key).await?)
+}
