@@ -1,0 +1,419 @@
+//! `debrief-bench`: generates an archive of postmortems and measures a store on it — bulk insert
+//! rate, `get` of a postmortem with 500 events, and search latency for realistic queries.
+//!
+//! Usage: `debrief-bench --database URL [--postmortems N] [--events N] [--seed N]`.
+//! The archive is synthetic but shaped like real write-ups: services, symptoms, causes and
+//! timeline lines drawn from fixed vocabularies with a seeded generator, so runs are repeatable.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use debrief_core::{
+    ActionDocument, ActionFields, ContributingFactor, EventFields, EventKind, Moment,
+    ParticipantFields, PostmortemDocument, PostmortemFields, Precision, Question, Role, Source,
+    Status, Zone,
+};
+use debrief_store::{EventQuery, PostmortemFilter, SearchQuery, Store};
+
+const SERVICES: &[&str] = &[
+    "checkout",
+    "payments",
+    "auth",
+    "search",
+    "inventory",
+    "shipping",
+    "notifications",
+    "billing",
+    "catalog",
+    "gateway",
+    "ledger",
+    "profile",
+    "recommendations",
+    "media",
+    "reporting",
+    "scheduler",
+];
+const SYMPTOMS: &[&str] = &[
+    "returned 500 errors",
+    "timed out",
+    "was slow",
+    "dropped messages",
+    "served stale data",
+    "rejected logins",
+    "lost connections",
+    "ran out of disk",
+    "exhausted its connection pool",
+    "crash-looped",
+    "double-charged customers",
+    "stopped sending emails",
+    "failed health checks",
+];
+const CAUSES: &[&str] = &[
+    "a configuration change",
+    "an expired certificate",
+    "a database failover",
+    "a memory leak",
+    "a dependency outage",
+    "a bad deploy",
+    "a DNS change",
+    "a full disk",
+    "a traffic spike",
+    "a schema migration",
+    "a feature flag",
+    "an autoscaler limit",
+    "a network partition",
+];
+const LINES: &[&str] = &[
+    "Alert fired for elevated error rate on the {s} dashboard",
+    "On-call acknowledged the page and opened the incident channel",
+    "Customer support reported failed orders from several regions",
+    "Rolled back the {s} release to the previous version",
+    "Status page updated: investigating degraded {s}",
+    "Noticed replication lag climbing on the primary database",
+    "Scaled the {s} deployment from 6 to 12 replicas",
+    "Connection pool saturation visible in Grafana",
+    "Decided to fail over to the secondary region",
+    "Error rate back to baseline after the rollback",
+    "Kubernetes evicted pods on two nodes under memory pressure",
+    "Certificate renewal job had not run since the cron change",
+    "Posted an update to the customer support channel",
+    "Queue depth for {s} reached 2 million messages",
+    "Feature flag disabled for all tenants",
+];
+const QUERIES: &[&str] = &[
+    "database failover",
+    "expired certificate",
+    "connection pool",
+    "checkout 500 errors",
+    "rollback release",
+    "replication lag",
+    "memory leak",
+    "dns change",
+    "disk full",
+    "payments timed out",
+    "status page",
+    "feature flag",
+    "queue depth",
+    "autoscaler limit",
+    "network partition",
+    "kubernetes evicted pods",
+    "schema migration",
+    "auth rejected logins",
+    "double-charged customers",
+    "traffic spike gateway",
+];
+
+/// A small deterministic generator (xorshift64*), so archives are repeatable without a dependency.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn pick<'a>(&mut self, items: &'a [&'a str]) -> &'a str {
+        let n = items.len() as u64;
+        items[usize::try_from(self.next() % n).unwrap_or(0)]
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+}
+
+struct Args {
+    database: String,
+    postmortems: usize,
+    events: usize,
+    seed: u64,
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut args = Args {
+        database: String::new(),
+        postmortems: 100_000,
+        events: 50,
+        seed: 42,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let value = it.next().ok_or_else(|| format!("{flag} needs a value"))?;
+        let number = || {
+            value
+                .parse::<usize>()
+                .map_err(|_| format!("{flag}: {value:?} is not a number"))
+        };
+        match flag.as_str() {
+            "--database" => args.database = value.clone(),
+            "--postmortems" => args.postmortems = number()?,
+            "--events" => args.events = number()?,
+            "--seed" => args.seed = u64::try_from(number()?).unwrap_or(42),
+            _ => return Err(format!("unknown option {flag}")),
+        }
+    }
+    if args.database.is_empty() {
+        return Err(
+            "usage: debrief-bench --database URL [--postmortems N] [--events N] [--seed N]".into(),
+        );
+    }
+    Ok(args)
+}
+
+fn generate(
+    rng: &mut Rng,
+    index: usize,
+    events: usize,
+) -> Result<PostmortemDocument, debrief_core::ParseError> {
+    let zone = Zone::utc();
+    let service = rng.pick(SERVICES);
+    let symptom = rng.pick(SYMPTOMS);
+    let cause = rng.pick(CAUSES);
+    let mut fields = PostmortemFields::new(
+        format!("{service} {symptom} after {cause}").parse()?,
+        format!("SEV{}", 1 + rng.below(4)).parse()?,
+    );
+    fields.summary = format!(
+        "For {} minutes {service} {symptom}. It followed {cause}; about {}% of requests were affected.",
+        5 + rng.below(180),
+        1 + rng.below(60)
+    );
+    fields.impact = format!(
+        "Customers of {service} saw errors; {} support tickets were opened.",
+        rng.below(400)
+    );
+    fields.services = vec![service.parse()?, rng.pick(SERVICES).parse()?];
+    // Incidents spread over five years, one every ~26 minutes.
+    let start = jiff::Timestamp::from_second(
+        1_577_836_800
+            + i64::try_from(index).unwrap_or(0) * 1_577
+            + i64::try_from(rng.below(600)).unwrap_or(0),
+    )
+    .map_err(|e| debrief_core::ParseError::new("start", e.to_string()))?;
+    fields.key_moments.started = Some(Moment::exact(start, zone.clone()));
+    fields.factors.push(ContributingFactor {
+        category: "change".parse()?,
+        text: format!("{cause} reached {service} without a canary").parse()?,
+    });
+    fields
+        .lessons
+        .got_lucky
+        .push(format!("The {service} traffic was low at the time").parse()?);
+    let mut evs = Vec::with_capacity(events);
+    for e in 0..events {
+        let at = start
+            .checked_add(jiff::SignedDuration::from_secs(
+                i64::try_from(e).unwrap_or(0) * 45 + i64::try_from(rng.below(40)).unwrap_or(0),
+            ))
+            .map_err(|err| debrief_core::ParseError::new("at", err.to_string()))?;
+        let kind =
+            EventKind::ALL[usize::try_from(rng.below(EventKind::ALL.len() as u64)).unwrap_or(0)];
+        let kind = if kind == EventKind::Milestone {
+            EventKind::Note
+        } else {
+            kind
+        };
+        let mut ev = EventFields::new(
+            Moment::new(at, zone.clone(), Precision::Second)?,
+            kind,
+            rng.pick(LINES).replace("{s}", service).parse()?,
+        );
+        ev.source = "slack".parse::<Source>()?;
+        ev.source_id = Some(format!("C{index}/{e}"));
+        evs.push(ev);
+    }
+    let action = ActionFields::new(
+        format!("Add a canary stage for {service}").parse()?,
+        Question::Prevent,
+        format!("{service}-team").parse()?,
+        "2025-01-15"
+            .parse()
+            .map_err(|_| debrief_core::ParseError::new("date", "bad"))?,
+    );
+    Ok(PostmortemDocument {
+        key: None,
+        status: Status::Published,
+        fields,
+        events: evs,
+        actions: vec![ActionDocument {
+            fields: action,
+            progress: Vec::new(),
+        }],
+        participants: vec![ParticipantFields::new(
+            "On-call engineer".parse()?,
+            Role::IncidentLead,
+        )],
+    })
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let rank = ((p / 100.0) * (sorted.len() as f64 - 1.0)).round();
+    sorted[usize::try_from(rank as u64)
+        .unwrap_or(0)
+        .min(sorted.len() - 1)]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.3} ms", d.as_secs_f64() * 1000.0)
+}
+
+async fn connect(url: &str) -> Result<Arc<dyn Store>, String> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(
+            debrief_store_postgres::PostgresStore::connect(url)
+                .await
+                .map_err(|e| e.to_string())?,
+        ))
+    } else {
+        Ok(Arc::new(
+            debrief_store_sqlite::SqliteStore::connect(url)
+                .await
+                .map_err(|e| e.to_string())?,
+        ))
+    }
+}
+
+async fn run(args: Args) -> Result<(), String> {
+    let store = connect(&args.database).await?;
+    let mut rng = Rng(args.seed.max(1));
+    let existing = store
+        .list_postmortems(&PostmortemFilter {
+            limit: Some(1),
+            ..PostmortemFilter::default()
+        })
+        .await
+        .map_err(|e| e.to_string())?;
+    if existing.is_empty() {
+        println!(
+            "archive: generating {} postmortems × {} events on {}",
+            args.postmortems,
+            args.events,
+            store.backend()
+        );
+        let started = Instant::now();
+        let mut last = Instant::now();
+        for i in 0..args.postmortems {
+            let doc = generate(&mut rng, i, args.events).map_err(|e| e.to_string())?;
+            store
+                .import_document("bench", doc)
+                .await
+                .map_err(|e| e.to_string())?;
+            if last.elapsed() > Duration::from_secs(30) {
+                last = Instant::now();
+                eprintln!(
+                    "  … {i} postmortems in {:.0} s",
+                    started.elapsed().as_secs_f64()
+                );
+            }
+        }
+        let secs = started.elapsed().as_secs_f64();
+        let total_events = args.postmortems * args.events;
+        println!(
+            "bulk insert: {} postmortems, {} events in {:.1} s = {:.0} postmortems/s, {:.0} events/s",
+            args.postmortems,
+            total_events,
+            secs,
+            args.postmortems as f64 / secs,
+            total_events as f64 / secs
+        );
+    } else {
+        println!("archive: reusing the existing archive in {}", args.database);
+    }
+
+    // get of a postmortem with 500 events.
+    let big = store
+        .import_document(
+            "bench",
+            generate(&mut rng, args.postmortems + 1, 500).map_err(|e| e.to_string())?,
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut times = Vec::new();
+    for _ in 0..300 {
+        let t = Instant::now();
+        let pm = store
+            .get_postmortem(big.key)
+            .await
+            .map_err(|e| e.to_string())?;
+        let events = store
+            .list_events(pm.key, EventQuery::default())
+            .await
+            .map_err(|e| e.to_string())?;
+        times.push(t.elapsed());
+        if events.len() != 500 {
+            return Err(format!("expected 500 events, got {}", events.len()));
+        }
+    }
+    times.sort();
+    println!(
+        "get (postmortem + 500 events), 300 runs: p50 {}, p95 {}",
+        ms(percentile(&times, 50.0)),
+        ms(percentile(&times, 95.0))
+    );
+
+    // Search: 20 queries, each run 10 times after a warm-up.
+    let mut all = Vec::new();
+    for q in QUERIES {
+        let query = SearchQuery::parse(q).map_err(|e| e.to_string())?;
+        let filter = PostmortemFilter {
+            limit: Some(20),
+            ..PostmortemFilter::default()
+        };
+        let hits = store
+            .search(&query, &filter)
+            .await
+            .map_err(|e| e.to_string())?;
+        let mut mine = Vec::new();
+        for _ in 0..10 {
+            let t = Instant::now();
+            store
+                .search(&query, &filter)
+                .await
+                .map_err(|e| e.to_string())?;
+            mine.push(t.elapsed());
+        }
+        mine.sort();
+        println!(
+            "  search {q:?}: {} hits shown, p50 {}",
+            hits.len(),
+            ms(percentile(&mine, 50.0))
+        );
+        all.extend(mine);
+    }
+    all.sort();
+    println!(
+        "search, 20 queries × 10 runs (top 20 hits): p50 {}, p95 {}, max {}",
+        ms(percentile(&all, 50.0)),
+        ms(percentile(&all, 95.0)),
+        ms(percentile(&all, 100.0))
+    );
+    Ok(())
+}
+
+fn main() {
+    let args = match parse_args() {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("{e}");
+            std::process::exit(2);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("cannot start: {e}");
+            std::process::exit(1);
+        }
+    };
+    if let Err(e) = runtime.block_on(run(args)) {
+        eprintln!("error: {e}");
+        std::process::exit(1);
+    }
+}
