@@ -15,10 +15,10 @@ use debrief_core::{
     PostmortemFields, ProgressUpdate, Revision, Status, TimelineEvent, Version,
 };
 use debrief_store::{
-    ActionFilter, BulkOutcome, EventQuery, PostmortemFilter, PostmortemSummary, Result,
-    SearchDocument, SearchHit, SearchQuery, Store, StoreError, apply_milestone, changes, from_json,
-    occurred_at, prepare_action, prepare_event, prepare_participant, prepare_postmortem,
-    status_summary, to_json,
+    ActionFilter, BulkOutcome, Edit, EventQuery, PostmortemFilter, PostmortemSummary, Result,
+    SearchDocument, SearchHit, SearchQuery, Store, StoreError, apply_milestone, changes,
+    check_edit, check_version, from_json, occurred_at, prepare_action, prepare_event,
+    prepare_participant, prepare_postmortem, status_summary, to_json,
 };
 use jiff::Timestamp;
 use sqlx::postgres::PgConnection;
@@ -695,18 +695,15 @@ impl Store for PostgresStore {
         let mut tx = self.begin().await?;
         let pm = find_postmortem(&mut tx, key, true).await?;
         let current = &pm.postmortem;
-        if current.version != expected {
-            return Err(StoreError::conflict(
-                format!("postmortem {key}"),
-                current.version,
-                current,
-            ));
-        }
-        if current.fields == fields {
+        let Edit::Apply {
+            version,
+            changes: diff,
+        } = check_edit(format!("postmortem {key}"), current, expected, &fields)?
+        else {
             return Ok(pm.postmortem);
-        }
+        };
         let next = Postmortem {
-            version: Version(current.version.0 + 1),
+            version,
             updated_at: at,
             fields,
             ..current.clone()
@@ -722,7 +719,7 @@ impl Store for PostgresStore {
                 entity: Entity::Postmortem,
                 entity_id: None,
                 summary: "updated".into(),
-                changes: changes(&current.fields, &next.fields),
+                changes: diff,
             },
         )
         .await?;
@@ -741,13 +738,7 @@ impl Store for PostgresStore {
         let mut tx = self.begin().await?;
         let pm = find_postmortem(&mut tx, key, true).await?;
         let current = &pm.postmortem;
-        if current.version != expected {
-            return Err(StoreError::conflict(
-                format!("postmortem {key}"),
-                current.version,
-                current,
-            ));
-        }
+        check_version(format!("postmortem {key}"), current, expected)?;
         let unfinished: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM actions
              WHERE postmortem_id = $1 AND status NOT IN ('done', 'declined')",
@@ -837,18 +828,20 @@ impl Store for PostgresStore {
         let mut tx = self.begin().await?;
         let pm = find_postmortem(&mut tx, key, true).await?;
         let current = lock_event(&mut tx, &pm, id).await?;
-        if current.version != expected {
-            return Err(StoreError::conflict(
-                format!("event {} in {key}", id.0),
-                current.version,
-                &current,
-            ));
-        }
-        if current.fields == event {
+        let Edit::Apply {
+            version,
+            changes: diff,
+        } = check_edit(
+            format!("event {} in {key}", id.0),
+            &current,
+            expected,
+            &event,
+        )?
+        else {
             return Ok(current);
-        }
+        };
         let next = TimelineEvent {
-            version: Version(current.version.0 + 1),
+            version,
             fields: event,
             ..current.clone()
         };
@@ -884,7 +877,7 @@ impl Store for PostgresStore {
                 entity: Entity::Event,
                 entity_id: Some(id.0),
                 summary: "edited event".into(),
-                changes: changes(&current.fields, &next.fields),
+                changes: diff,
             },
         )
         .await?;
@@ -1057,18 +1050,15 @@ impl Store for PostgresStore {
         let mut tx = self.begin().await?;
         let stored = lock_action(&mut tx, id).await?;
         let current = &stored.action;
-        if current.version != expected {
-            return Err(StoreError::conflict(
-                format!("action {}", id.0),
-                current.version,
-                current,
-            ));
-        }
-        if current.fields == fields {
+        let Edit::Apply {
+            version,
+            changes: diff,
+        } = check_edit(format!("action {}", id.0), current, expected, &fields)?
+        else {
             return Ok(stored.action);
-        }
+        };
         let next = ActionItem {
-            version: Version(current.version.0 + 1),
+            version,
             updated_at: at,
             fields,
             ..current.clone()
@@ -1083,7 +1073,7 @@ impl Store for PostgresStore {
                 entity: Entity::Action,
                 entity_id: Some(id.0),
                 summary: "updated action".into(),
-                changes: changes(&current.fields, &next.fields),
+                changes: diff,
             },
         )
         .await?;
@@ -1223,19 +1213,21 @@ impl Store for PostgresStore {
             .map(rows::participant)
             .transpose()?
             .ok_or_else(|| StoreError::NotFound(format!("participant {} in {key}", id.0)))?;
-        if current.version != expected {
-            return Err(StoreError::conflict(
-                format!("participant {} in {key}", id.0),
-                current.version,
-                &current,
-            ));
-        }
-        if current.fields == fields {
+        let Edit::Apply {
+            version,
+            changes: diff,
+        } = check_edit(
+            format!("participant {} in {key}", id.0),
+            &current,
+            expected,
+            &fields,
+        )?
+        else {
             return Ok(current);
-        }
+        };
         let next = Participant {
             id,
-            version: Version(current.version.0 + 1),
+            version,
             fields,
         };
         sqlx::query("UPDATE participants SET version = $2, body = $3::jsonb WHERE id = $1")
@@ -1254,7 +1246,7 @@ impl Store for PostgresStore {
                 entity: Entity::Participant,
                 entity_id: Some(id.0),
                 summary: "updated participant".into(),
-                changes: changes(&current.fields, &next.fields),
+                changes: diff,
             },
         )
         .await?;

@@ -22,10 +22,10 @@ use debrief_core::{
     PostmortemFields, ProgressUpdate, Revision, Status, TimelineEvent, Version,
 };
 use debrief_store::{
-    ActionFilter, BulkOutcome, EventQuery, PostmortemFilter, PostmortemSummary, Result,
+    ActionFilter, BulkOutcome, Edit, EventQuery, PostmortemFilter, PostmortemSummary, Result,
     SearchDocument, SearchHit, SearchQuery, Store, StoreError, apply_milestone, changes,
-    occurred_at, prepare_action, prepare_event, prepare_participant, prepare_postmortem,
-    status_summary, to_json,
+    check_edit, check_version, occurred_at, prepare_action, prepare_event, prepare_participant,
+    prepare_postmortem, status_summary, to_json,
 };
 
 use rows::{
@@ -637,21 +637,17 @@ impl Store for SqliteStore {
         let at = now();
         let mut tx = self.begin_write().await?;
         let (id, current) = load_postmortem(&mut tx, key).await?;
-        if current.version != expected {
-            return Err(StoreError::conflict(
-                format!("postmortem {key}"),
-                current.version,
-                &current,
-            ));
-        }
-        if current.fields == fields {
+        let Edit::Apply {
+            version,
+            changes: diff,
+        } = check_edit(format!("postmortem {key}"), &current, expected, &fields)?
+        else {
             return Ok(current);
-        }
-        let diff = changes(&current.fields, &fields);
+        };
         write_postmortem(
             &mut tx,
             id,
-            Version(current.version.0 + 1),
+            version,
             current.status,
             &fields,
             current.created_at,
@@ -685,13 +681,7 @@ impl Store for SqliteStore {
         let at = now();
         let mut tx = self.begin_write().await?;
         let (id, current) = load_postmortem(&mut tx, key).await?;
-        if current.version != expected {
-            return Err(StoreError::conflict(
-                format!("postmortem {key}"),
-                current.version,
-                &current,
-            ));
-        }
+        check_version(format!("postmortem {key}"), &current, expected)?;
         let unfinished: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM actions WHERE postmortem_id = ?1 AND status IN ('open', 'in_progress')",
         )
@@ -787,17 +777,19 @@ impl Store for SqliteStore {
         let mut tx = self.begin_write().await?;
         let pm_id = postmortem_id(&mut tx, key).await?;
         let current = load_event(&mut tx, pm_id, key, id).await?;
-        if current.version != expected {
-            return Err(StoreError::conflict(
-                format!("event {} in {key}", id.0),
-                current.version,
-                &current,
-            ));
-        }
-        if current.fields == event {
+        let Edit::Apply {
+            version,
+            changes: diff,
+        } = check_edit(
+            format!("event {} in {key}", id.0),
+            &current,
+            expected,
+            &event,
+        )?
+        else {
             return Ok(current);
-        }
-        write_event(&mut tx, id, Version(current.version.0 + 1), &event).await?;
+        };
+        write_event(&mut tx, id, version, &event).await?;
         record(
             &mut tx,
             pm_id,
@@ -806,7 +798,7 @@ impl Store for SqliteStore {
             Entity::Event,
             Some(id.0),
             "edited event",
-            &changes(&current.fields, &event),
+            &diff,
         )
         .await?;
         apply_milestone_in(&mut tx, pm_id, key, by, &event, at).await?;
@@ -977,25 +969,14 @@ impl Store for SqliteStore {
         let at = now();
         let mut tx = self.begin_write().await?;
         let (pm_id, current) = load_action(&mut tx, id).await?;
-        if current.version != expected {
-            return Err(StoreError::conflict(
-                format!("action {}", id.0),
-                current.version,
-                &current,
-            ));
-        }
-        if current.fields == action {
+        let Edit::Apply {
+            version,
+            changes: diff,
+        } = check_edit(format!("action {}", id.0), &current, expected, &action)?
+        else {
             return Ok(current);
-        }
-        write_action(
-            &mut tx,
-            id,
-            Version(current.version.0 + 1),
-            &action,
-            &current.progress,
-            at,
-        )
-        .await?;
+        };
+        write_action(&mut tx, id, version, &action, &current.progress, at).await?;
         record(
             &mut tx,
             pm_id,
@@ -1004,7 +985,7 @@ impl Store for SqliteStore {
             Entity::Action,
             Some(id.0),
             "updated action",
-            &changes(&current.fields, &action),
+            &diff,
         )
         .await?;
         let (_, item) = load_action(&mut tx, id).await?;
@@ -1128,17 +1109,18 @@ impl Store for SqliteStore {
             .map_err(backend)?
             .ok_or_else(|| StoreError::NotFound(format!("participant {} in {key}", id.0)))?;
         let current = participant_from_row(&row)?;
-        if current.version != expected {
-            return Err(StoreError::conflict(
-                format!("participant {} in {key}", id.0),
-                current.version,
-                &current,
-            ));
-        }
-        if current.fields == participant {
+        let Edit::Apply {
+            version,
+            changes: diff,
+        } = check_edit(
+            format!("participant {} in {key}", id.0),
+            &current,
+            expected,
+            &participant,
+        )?
+        else {
             return Ok(current);
-        }
-        let version = Version(current.version.0 + 1);
+        };
         sqlx::query("UPDATE participants SET version = ?2, body = ?3 WHERE id = ?1")
             .bind(id.0)
             .bind(version.0)
@@ -1154,7 +1136,7 @@ impl Store for SqliteStore {
             Entity::Participant,
             Some(id.0),
             "updated participant",
-            &changes(&current.fields, &participant),
+            &diff,
         )
         .await?;
         tx.commit().await.map_err(backend)?;

@@ -371,6 +371,73 @@ pub fn prepare_participant(mut p: ParticipantFields) -> ParticipantFields {
     p
 }
 
+/// A stored record that people edit: it has a version and the fields they write.
+pub trait Versioned: Serialize {
+    type Fields: PartialEq + Serialize;
+    fn version(&self) -> Version;
+    fn fields(&self) -> &Self::Fields;
+}
+
+macro_rules! versioned {
+    ($($record:ty => $fields:ty),* $(,)?) => {$(
+        impl Versioned for $record {
+            type Fields = $fields;
+            fn version(&self) -> Version {
+                self.version
+            }
+            fn fields(&self) -> &$fields {
+                &self.fields
+            }
+        }
+    )*};
+}
+
+versioned!(
+    Postmortem => PostmortemFields,
+    TimelineEvent => EventFields,
+    ActionItem => ActionFields,
+    Participant => ParticipantFields,
+);
+
+/// What an edit does once the optimistic-concurrency rule allowed it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Edit {
+    /// The new fields equal the current ones: nothing to write, no new version.
+    Unchanged,
+    /// Write the new fields at `version`, recording `changes`.
+    Apply {
+        version: Version,
+        changes: Vec<debrief_core::FieldChange>,
+    },
+}
+
+/// Refuses a stale write: unless `expected` is `current`'s version, the error carries `current`.
+pub fn check_version<R: Versioned>(what: impl Into<String>, current: &R, expected: Version) -> Result<()> {
+    if current.version() == expected {
+        Ok(())
+    } else {
+        Err(StoreError::conflict(what, current.version(), current))
+    }
+}
+
+/// The optimistic-concurrency rule every adapter applies to an edit of `current` into `new`,
+/// made on version `expected`.
+pub fn check_edit<R: Versioned>(
+    what: impl Into<String>,
+    current: &R,
+    expected: Version,
+    new: &R::Fields,
+) -> Result<Edit> {
+    check_version(what, current, expected)?;
+    if current.fields() == new {
+        return Ok(Edit::Unchanged);
+    }
+    Ok(Edit::Apply {
+        version: Version(current.version().0 + 1),
+        changes: changes(current.fields(), new),
+    })
+}
+
 /// Sets the postmortem's key moment from a milestone event. Returns whether anything changed.
 pub fn apply_milestone(fields: &mut PostmortemFields, event: &EventFields) -> bool {
     match event.milestone {
