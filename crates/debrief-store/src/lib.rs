@@ -412,7 +412,11 @@ pub enum Edit {
 }
 
 /// Refuses a stale write: unless `expected` is `current`'s version, the error carries `current`.
-pub fn check_version<R: Versioned>(what: impl Into<String>, current: &R, expected: Version) -> Result<()> {
+pub fn check_version<R: Versioned>(
+    what: impl Into<String>,
+    current: &R,
+    expected: Version,
+) -> Result<()> {
     if current.version() == expected {
         Ok(())
     } else {
