@@ -237,15 +237,16 @@ impl Ord for Moment {
 impl Moment {
     /// A moment truncated to `precision` in `zone`.
     pub fn new(at: Timestamp, zone: Zone, precision: Precision) -> Result<Moment, ParseError> {
+        if precision == Precision::Second {
+            return Ok(Moment {
+                at,
+                zone,
+                precision,
+            });
+        }
         let zoned = at.to_zoned(zone.tz.clone());
         let truncated = match precision {
-            Precision::Second => {
-                return Ok(Moment {
-                    at,
-                    zone,
-                    precision,
-                });
-            }
+            Precision::Second => Ok(zoned.datetime()),
             Precision::Minute => zoned.datetime().round(
                 jiff::civil::DateTimeRound::new()
                     .smallest(jiff::Unit::Minute)

@@ -158,6 +158,73 @@ impl SearchQuery {
     }
 }
 
+impl SearchQuery {
+    /// The line of a result that best shows why it matched: the summary or timeline line with the
+    /// most query words (matched by word start, so `expired` shows `expiry`), cut to about 160
+    /// characters around the first match. Falls back to the summary's first line.
+    pub fn snippet(&self, summary: &str, body: &str) -> String {
+        let stems: Vec<String> = self
+            .terms
+            .iter()
+            .flat_map(|t| match t {
+                SearchTerm::Word(w) => vec![w.clone()],
+                SearchTerm::Phrase(ws) => ws.clone(),
+            })
+            .map(|w| {
+                let n = w.chars().count();
+                let keep = if n > 4 { n - (n - 4).min(3) } else { n };
+                w.chars().take(keep).collect()
+            })
+            .collect();
+        let mut best: Option<(usize, &str)> = None;
+        for line in summary.lines().chain(body.lines()) {
+            let lower = line.to_lowercase();
+            let score = stems.iter().filter(|s| lower.contains(s.as_str())).count();
+            if score > 0 && best.is_none_or(|(b, _)| score > b) {
+                best = Some((score, line));
+            }
+        }
+        let line = match best {
+            Some((_, line)) => line,
+            None => summary.lines().next().unwrap_or_default(),
+        };
+        clip(line, &stems, 160)
+    }
+}
+
+/// Cuts `line` to about `max` characters, keeping the first match of a stem in view.
+fn clip(line: &str, stems: &[String], max: usize) -> String {
+    let chars: Vec<char> = line.trim().chars().collect();
+    if chars.len() <= max {
+        return chars.into_iter().collect();
+    }
+    let lower: Vec<char> = chars.iter().flat_map(|c| c.to_lowercase()).collect();
+    let first = stems
+        .iter()
+        .filter_map(|s| {
+            let needle: Vec<char> = s.chars().collect();
+            lower
+                .windows(needle.len().max(1))
+                .position(|w| w == needle.as_slice())
+        })
+        .min()
+        .unwrap_or(0)
+        .min(chars.len());
+    let start = first
+        .saturating_sub(40)
+        .min(chars.len().saturating_sub(max));
+    let end = (start + max).min(chars.len());
+    let mut out = String::new();
+    if start > 0 {
+        out.push('…');
+    }
+    out.extend(&chars[start..end]);
+    if end < chars.len() {
+        out.push('…');
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -176,5 +243,28 @@ mod tests {
         );
         assert!(SearchQuery::parse(" \"\" *** ").is_err());
         assert!(SearchQuery::parse("the of and").is_err());
+    }
+
+    #[test]
+    fn snippets_show_the_best_matching_line() {
+        let q = SearchQuery::parse("expired certificates").expect("query");
+        let body = "Alert fired\nThe certificate for api.example.com was renewed\nCertificate expired at midnight\n";
+        assert_eq!(
+            q.snippet("Checkout failed.", body),
+            "Certificate expired at midnight"
+        );
+        let q = SearchQuery::parse("kubernetes").expect("query");
+        assert_eq!(
+            q.snippet("Checkout failed.\nSecond line", "nothing here"),
+            "Checkout failed."
+        );
+        let long = format!("{} pool exhausted {}", "x".repeat(300), "y".repeat(300));
+        let q = SearchQuery::parse("exhausted").expect("query");
+        let s = q.snippet("", &long);
+        assert!(
+            s.starts_with('…') && s.ends_with('…') && s.contains("pool exhausted"),
+            "{s}"
+        );
+        assert!(s.chars().count() <= 162);
     }
 }
