@@ -36,10 +36,6 @@ type Tx = sqlx::Transaction<'static, Postgres>;
 /// The transaction-scoped advisory lock taken while a new key number is chosen.
 const KEY_NUMBER_LOCK: i64 = 0x6465_6272_6965_6602;
 
-/// The snippet shown with a search hit: a few words around the matches, as plain text (no
-/// markers, like the SQLite adapter's).
-const HEADLINE_OPTIONS: &str = r#"MaxWords=20, MinWords=5, StartSel="", StopSel="""#;
-
 impl PostgresStore {
     async fn begin(&self) -> Result<Tx> {
         self.pool.begin().await.map_err(backend)
@@ -1288,7 +1284,7 @@ impl Store for PostgresStore {
         query: &SearchQuery,
         filter: &PostmortemFilter,
     ) -> Result<Vec<SearchHit>> {
-        // Rank and limit first; only the rows returned get a headline (it is the costly part).
+        // Rank and limit first; only the rows returned are read in full for their snippet.
         let mut q =
             QueryBuilder::<Postgres>::new("WITH q AS (SELECT websearch_to_tsquery('english', ");
         q.push_bind(query.to_websearch());
@@ -1308,14 +1304,8 @@ impl Store for PostgresStore {
         q.push(
             ")
              SELECT h.number, h.version, h.title, h.status, h.severity, h.services,
-                    h.occurred_at, h.created_at, h.updated_at, h.rank,
-                    ts_headline('english', s.title || E'\\n' || s.summary || E'\\n' || s.body,
-                                q.query, ",
-        )
-        .push_bind(HEADLINE_OPTIONS)
-        .push(
-            ")
-             FROM hits h JOIN postmortem_search s ON s.postmortem_id = h.id, q
+                    h.occurred_at, h.created_at, h.updated_at, h.rank, s.summary, s.body
+             FROM hits h JOIN postmortem_search s ON s.postmortem_id = h.id
              ORDER BY h.rank DESC, h.occurred_at DESC, h.number DESC",
         );
         type HitRow = (
@@ -1329,6 +1319,7 @@ impl Store for PostgresStore {
             i64,
             i64,
             f64,
+            String,
             String,
         );
         let rows: Vec<HitRow> = q
@@ -1346,7 +1337,8 @@ impl Store for PostgresStore {
                 Ok(SearchHit {
                     postmortem,
                     rank: r.9,
-                    snippet: r.10.split_whitespace().collect::<Vec<_>>().join(" "),
+                    // The same snippet as on SQLite: the best-matching line, for the top hits only.
+                    snippet: query.snippet(&r.10, &r.11),
                 })
             })
             .collect()
