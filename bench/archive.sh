@@ -17,11 +17,13 @@ bin=${CARGO_TARGET_DIR:-target}/release/debrief-bench
 
 echo "== SQLite"
 rm -f "$out/archive.db" "$out/archive.db-wal" "$out/archive.db-shm"
-/usr/bin/time -v "$bin" --database "sqlite://$out/archive.db" --postmortems "$n" --events "$events" 2> >(grep -E 'Maximum resident|Elapsed' >&2)
+/usr/bin/time -v -o "$out/time-sqlite.txt" "$bin" --database "sqlite://$out/archive.db" --postmortems "$n" --events "$events"
+grep -E 'Maximum resident|Elapsed' "$out/time-sqlite.txt"
 du -h "$out/archive.db"
 
 echo "== PostgreSQL"
 db=debrief_bench
 psql "$pg/postgres" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db"
-/usr/bin/time -v "$bin" --database "$pg/$db" --postmortems "$n" --events "$events" 2> >(grep -E 'Maximum resident|Elapsed' >&2)
+/usr/bin/time -v -o "$out/time-postgres.txt" "$bin" --database "$pg/$db" --postmortems "$n" --events "$events"
+grep -E 'Maximum resident|Elapsed' "$out/time-postgres.txt"
 psql "$pg/$db" -Atc "SELECT pg_size_pretty(pg_database_size('$db'))"
