@@ -53,6 +53,23 @@ pub fn import(text: &str) -> Result<PostmortemDocument> {
     Parser::default().parse(&numbered)
 }
 
+/// The index of the first line that is neither blank nor inside an HTML comment (files kept in
+/// git often start with a licence or provenance comment).
+fn first_content_line(lines: &[(usize, &str)]) -> Option<usize> {
+    let mut in_comment = false;
+    for (i, (_, line)) in lines.iter().enumerate() {
+        let t = line.trim();
+        if in_comment {
+            in_comment = !t.contains("-->");
+        } else if t.starts_with("<!--") {
+            in_comment = !t.contains("-->");
+        } else if !t.is_empty() {
+            return Some(i);
+        }
+    }
+    None
+}
+
 #[derive(Default)]
 struct Parser {
     zone: Option<Zone>,
@@ -64,7 +81,7 @@ impl Parser {
     }
 
     fn parse(mut self, lines: &[(usize, &str)]) -> Result<PostmortemDocument> {
-        let Some(first) = lines.iter().position(|(_, l)| !l.trim().is_empty()) else {
+        let Some(first) = first_content_line(lines) else {
             return Err(err(1, NOT_A_POSTMORTEM));
         };
         let (title_line, title_text) = lines.get(first).copied().unwrap_or((1, ""));

@@ -378,6 +378,18 @@ fn not_a_postmortem() {
     expect_error("\n\n## Summary\n", 3, "not a Debrief postmortem");
     expect_error("", 1, "not a Debrief postmortem");
     expect_error("#\n", 1, "title: must not be empty");
+    // A comment that never closes hides everything after it.
+    expect_error("<!-- licence\n# Title\n", 1, "not a Debrief postmortem");
+}
+
+#[test]
+fn leading_html_comments_are_skipped() {
+    let doc = import("<!-- Source: our wiki -->\n\n<!--\n  kept in git\n-->\n# PM-3: Outage\n\n- **Severity:** SEV2\n")
+        .expect("import");
+    assert_eq!(doc.fields.title.as_str(), "Outage");
+    assert_eq!(doc.key.map(|k| k.number()), Some(3));
+    // Errors still name the file's own line numbers.
+    expect_error("<!-- x -->\n# Outage\n\n- **Severity:** SEV9\n", 4, "SEV9");
 }
 
 #[test]
