@@ -59,9 +59,7 @@ fn first_content_line(lines: &[(usize, &str)]) -> Option<usize> {
     let mut in_comment = false;
     for (i, (_, line)) in lines.iter().enumerate() {
         let t = line.trim();
-        if in_comment {
-            in_comment = !t.contains("-->");
-        } else if t.starts_with("<!--") {
+        if in_comment || t.starts_with("<!--") {
             in_comment = !t.contains("-->");
         } else if !t.is_empty() {
             return Some(i);
