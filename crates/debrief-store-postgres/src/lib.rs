@@ -32,6 +32,8 @@ pub struct PostgresStore {
     pool: PgPool,
     /// Where it is connected, without the password, for messages and logs.
     target: String,
+    /// The migrations that connecting applied (empty when the schema was up to date).
+    applied_on_connect: Vec<i64>,
 }
 
 impl fmt::Debug for PostgresStore {
@@ -99,9 +101,18 @@ impl PostgresStore {
             .connect_with(options)
             .await
             .map_err(|e| failed(e.to_string()))?;
-        let store = PostgresStore { pool, target };
-        store.migrate().await?;
+        let mut store = PostgresStore {
+            pool,
+            target,
+            applied_on_connect: Vec::new(),
+        };
+        store.applied_on_connect = store.migrate().await?;
         Ok(store)
+    }
+
+    /// The migrations that connecting applied (empty when the schema was already up to date).
+    pub fn applied_on_connect(&self) -> &[i64] {
+        &self.applied_on_connect
     }
 
     /// Applies the schema migrations not applied yet and returns their versions (empty when the

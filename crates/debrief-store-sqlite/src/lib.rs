@@ -39,6 +39,8 @@ use rows::{
 pub struct SqliteStore {
     pool: SqlitePool,
     location: String,
+    /// The migrations that opening applied (empty when the schema was up to date).
+    applied_on_connect: Vec<i64>,
 }
 
 fn now() -> Timestamp {
@@ -109,12 +111,18 @@ impl SqliteStore {
             .map_err(|e| {
                 StoreError::Backend(format!("cannot open the SQLite database {location}: {e}"))
             })?;
-        let store = SqliteStore {
+        let mut store = SqliteStore {
             pool,
             location: location.to_owned(),
+            applied_on_connect: Vec::new(),
         };
-        store.migrate().await?;
+        store.applied_on_connect = store.migrate().await?;
         Ok(store)
+    }
+
+    /// The migrations that opening applied (empty when the schema was already up to date).
+    pub fn applied_on_connect(&self) -> &[i64] {
+        &self.applied_on_connect
     }
 
     /// Applies the migrations this database has not seen yet; returns their versions.

@@ -81,13 +81,17 @@ pub async fn migrate(url: &str) -> Result<(&'static str, Vec<i64>)> {
             let store = SqliteStore::connect(&u)
                 .await
                 .map_err(|e| unreachable(&u, e))?;
-            Ok(("sqlite", store.migrate().await?))
+            let mut applied = store.applied_on_connect().to_vec();
+            applied.extend(store.migrate().await?);
+            Ok(("sqlite", applied))
         }
         Target::Postgres(u) => {
             let store = PostgresStore::connect(&u)
                 .await
                 .map_err(|e| unreachable(&u, e))?;
-            Ok(("postgres", store.migrate().await?))
+            let mut applied = store.applied_on_connect().to_vec();
+            applied.extend(store.migrate().await?);
+            Ok(("postgres", applied))
         }
     }
 }

@@ -732,7 +732,13 @@ fn database_urls_are_checked() {
     let dir = TempDir::new("migrate");
     let db = Db::sqlite(&dir, "fresh.db");
     let out = db.run(&["migrate"]).ok();
-    assert!(out.stdout.contains("sqlite"), "{out:#?}");
+    assert!(
+        out.stdout
+            .contains("Applied migration(s) 1 to the sqlite database"),
+        "{out:#?}"
+    );
+    let again = db.run(&["migrate"]).ok();
+    assert!(again.stdout.contains("is up to date"), "{again:#?}");
 }
 
 #[test]
