@@ -146,6 +146,7 @@ mod tests {
         let store = PostgresStore {
             pool: PgPoolOptions::new().connect_lazy_with(options),
             target: text,
+            applied_on_connect: Vec::new(),
         };
         assert!(!format!("{store:?}").contains("s3cret"));
     }
