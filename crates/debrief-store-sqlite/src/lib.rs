@@ -14,7 +14,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use jiff::Timestamp;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Row, SqliteConnection, SqlitePool};
+use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection, SqlitePool};
 
 use debrief_core::{
     ActionFields, ActionId, ActionItem, Entity, EventFields, EventId, FieldChange, Key,
@@ -503,23 +503,37 @@ async fn insert_participant(
     })
 }
 
-/// The listing filters as SQL over `postmortems p`, with binds ?2…?6 (?1 is left to the caller).
-const FILTER_SQL: &str = "(?2 IS NULL OR p.status = ?2)
-    AND (?3 IS NULL OR p.severity = ?3)
-    AND (?4 IS NULL OR EXISTS (SELECT 1 FROM postmortem_services s WHERE s.service = ?4 AND s.postmortem_id = p.id))
-    AND (?5 IS NULL OR p.occurred_at >= ?5)
-    AND (?6 IS NULL OR p.occurred_at < ?6)";
+/// Appends the listing filters that are set, as `AND …` conditions over `postmortems p`. Only the
+/// filters given appear in the SQL, so SQLite can use the index each one needs.
+fn push_filters(q: &mut QueryBuilder<Sqlite>, f: &PostmortemFilter) {
+    if let Some(status) = f.status {
+        q.push(" AND p.status = ").push_bind(status.as_str());
+    }
+    if let Some(severity) = f.severity {
+        q.push(" AND p.severity = ")
+            .push_bind(i64::from(severity.level()));
+    }
+    if let Some(service) = &f.service {
+        q.push(
+            " AND p.id IN (SELECT s.postmortem_id FROM postmortem_services s WHERE s.service = ",
+        )
+        .push_bind(service.as_str().to_owned())
+        .push(")");
+    }
+    if let Some(from) = f.from {
+        q.push(" AND p.occurred_at >= ").push_bind(micros(from));
+    }
+    if let Some(until) = f.until {
+        q.push(" AND p.occurred_at < ").push_bind(micros(until));
+    }
+}
 
-fn bind_filter<'q>(
-    q: sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments>,
-    f: &'q PostmortemFilter,
-) -> sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments> {
-    q.bind(f.status.map(Status::as_str))
-        .bind(f.severity.map(|s| i64::from(s.level())))
-        .bind(f.service.as_ref().map(|s| s.as_str()))
-        .bind(f.from.map(micros))
-        .bind(f.until.map(micros))
-        .bind(f.effective_limit())
+fn has_filters(f: &PostmortemFilter) -> bool {
+    f.status.is_some()
+        || f.severity.is_some()
+        || f.service.is_some()
+        || f.from.is_some()
+        || f.until.is_some()
 }
 
 #[async_trait]
@@ -624,15 +638,13 @@ impl Store for SqliteStore {
     }
 
     async fn list_postmortems(&self, filter: &PostmortemFilter) -> Result<Vec<PostmortemSummary>> {
-        let sql = format!(
-            "SELECT {SUMMARY_COLUMNS} FROM postmortems p WHERE ?1 IS NULL AND {FILTER_SQL}
-             ORDER BY p.occurred_at DESC, p.number DESC LIMIT ?7"
-        );
-        let q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(Option::<i64>::None);
-        let rows = bind_filter(q, filter)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(backend)?;
+        let mut q = QueryBuilder::new(format!(
+            "SELECT {SUMMARY_COLUMNS} FROM postmortems p WHERE 1 = 1"
+        ));
+        push_filters(&mut q, filter);
+        q.push(" ORDER BY p.occurred_at DESC, p.number DESC LIMIT ")
+            .push_bind(filter.effective_limit());
+        let rows = q.build().fetch_all(&self.pool).await.map_err(backend)?;
         rows.iter().map(summary_from_row).collect()
     }
 
@@ -1051,22 +1063,26 @@ impl Store for SqliteStore {
     }
 
     async fn list_actions(&self, filter: &ActionFilter) -> Result<Vec<ActionItem>> {
-        let sql = format!(
-            "SELECT {ACTION_COLUMNS} FROM actions a JOIN postmortems p ON p.id = a.postmortem_id
-             WHERE (?1 IS NULL OR p.number = ?1)
-               AND (?2 IS NULL OR a.owner_key = ?2)
-               AND (?3 IS NULL OR a.status = ?3)
-               AND (?4 IS NULL OR (a.check_in < ?4 AND a.status IN ('open', 'in_progress')))
-             ORDER BY a.check_in, a.id"
-        );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(filter.postmortem.map(|k| i64::from(k.number())))
-            .bind(filter.owner.as_ref().map(|o| o.trim().to_lowercase()))
-            .bind(filter.status.map(|s| s.as_str()))
-            .bind(filter.overdue_on.map(|d| d.to_string()))
-            .fetch_all(&self.pool)
-            .await
-            .map_err(backend)?;
+        let mut q = QueryBuilder::new(format!(
+            "SELECT {ACTION_COLUMNS} FROM actions a JOIN postmortems p ON p.id = a.postmortem_id WHERE 1 = 1"
+        ));
+        if let Some(key) = filter.postmortem {
+            q.push(" AND p.number = ")
+                .push_bind(i64::from(key.number()));
+        }
+        if let Some(owner) = &filter.owner {
+            q.push(" AND a.owner_key = ")
+                .push_bind(owner.trim().to_lowercase());
+        }
+        if let Some(status) = filter.status {
+            q.push(" AND a.status = ").push_bind(status.as_str());
+        }
+        if let Some(day) = filter.overdue_on {
+            q.push(" AND a.status IN ('open', 'in_progress') AND a.check_in < ")
+                .push_bind(day.to_string());
+        }
+        q.push(" ORDER BY a.check_in, a.id");
+        let rows = q.build().fetch_all(&self.pool).await.map_err(backend)?;
         rows.iter().map(action_from_row).collect()
     }
 
@@ -1192,38 +1208,33 @@ impl Store for SqliteStore {
         // Rank inside the full-text index alone when no filter needs the postmortem's columns
         // (the common case, and twice as fast); otherwise rank the matches that pass the filters.
         // Only the best `limit` rows are then read in full.
-        let unfiltered = filter.status.is_none()
-            && filter.severity.is_none()
-            && filter.service.is_none()
-            && filter.from.is_none()
-            && filter.until.is_none();
-        let ranked = if unfiltered {
-            "SELECT rowid AS id, -bm25(postmortem_search, 10.0, 4.0, 1.0) AS score
-             FROM postmortem_search WHERE postmortem_search MATCH ?1
-             ORDER BY score DESC, rowid DESC LIMIT ?7"
-                .to_owned()
-        } else {
-            format!(
+        let mut q = QueryBuilder::new("WITH ranked AS (");
+        if has_filters(filter) {
+            q.push(
                 "SELECT p.id AS id, -bm25(postmortem_search, 10.0, 4.0, 1.0) AS score
                  FROM postmortem_search JOIN postmortems p ON p.id = postmortem_search.rowid
-                 WHERE postmortem_search MATCH ?1 AND {FILTER_SQL}
-                 ORDER BY score DESC, p.occurred_at DESC, p.number DESC LIMIT ?7"
+                 WHERE postmortem_search MATCH ",
             )
-        };
-        let sql = format!(
-            "WITH ranked AS ({ranked})
+            .push_bind(query.to_fts5());
+            push_filters(&mut q, filter);
+            q.push(" ORDER BY score DESC, p.occurred_at DESC, p.number DESC LIMIT ");
+        } else {
+            q.push(
+                "SELECT rowid AS id, -bm25(postmortem_search, 10.0, 4.0, 1.0) AS score
+                 FROM postmortem_search WHERE postmortem_search MATCH ",
+            )
+            .push_bind(query.to_fts5())
+            .push(" ORDER BY score DESC, rowid DESC LIMIT ");
+        }
+        q.push_bind(filter.effective_limit()).push(format!(
+            ")
              SELECT {SUMMARY_COLUMNS}, ranked.score, s.summary AS search_summary, s.body AS search_body
              FROM ranked
                  CROSS JOIN postmortems p ON p.id = ranked.id
                  CROSS JOIN postmortem_search s ON s.rowid = ranked.id
              ORDER BY ranked.score DESC, p.occurred_at DESC, p.number DESC"
-        );
-        // Unused numbered parameters are fine in SQLite, so both shapes take the same binds.
-        let q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(query.to_fts5());
-        let rows = bind_filter(q, filter)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(backend)?;
+        ));
+        let rows = q.build().fetch_all(&self.pool).await.map_err(backend)?;
         rows.iter()
             .map(|row| {
                 let summary: &str = row.try_get("search_summary").map_err(backend)?;
