@@ -68,6 +68,9 @@ impl Zone {
     pub fn system() -> Zone {
         let tz = TimeZone::system();
         match tz.iana_name() {
+            Some("Etc/UTC" | "Etc/Universal" | "Etc/Zulu" | "Universal" | "Zulu" | "UTC") => {
+                Zone::utc()
+            }
             Some(name) => Zone {
                 name: name.to_owned(),
                 tz,
