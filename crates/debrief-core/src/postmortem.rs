@@ -181,7 +181,13 @@ macro_rules! simple_enum {
                         let names: Vec<&str> = Self::ALL.iter().map(|v| v.as_str()).collect();
                         $crate::ParseError::new(
                             "",
-                            format!("{:?} is not a {}: expected one of {}", s.trim(), $what, names.join(", ")),
+                            format!(
+                                "{:?} is not {} {}: expected one of {}",
+                                s.trim(),
+                                if $what.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" },
+                                $what,
+                                names.join(", ")
+                            ),
                         )
                     })
             }

@@ -312,6 +312,11 @@ mod tests {
             "communication-out".parse::<EventKind>().expect("kind"),
             EventKind::CommunicationOut
         );
-        assert!("explosion".parse::<EventKind>().is_err());
+        let err = "explosion".parse::<EventKind>().expect_err("unknown kind");
+        assert!(
+            err.message
+                .starts_with("\"explosion\" is not an event kind: expected one of detection"),
+            "{err}"
+        );
     }
 }
