@@ -34,6 +34,14 @@ use rows::{
     summary_from_row,
 };
 
+/// What [`SqliteStore::settings`] reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SqliteSettings {
+    /// `wal` for a file database.
+    pub journal_mode: String,
+    pub foreign_keys: bool,
+}
+
 /// A Debrief store in one SQLite file.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
@@ -128,6 +136,23 @@ impl SqliteStore {
     /// Applies the migrations this database has not seen yet; returns their versions.
     pub async fn migrate(&self) -> Result<Vec<i64>> {
         migrate::run(&self.pool).await
+    }
+
+    /// The connection settings that matter for durability and integrity, as SQLite reports them.
+    pub async fn settings(&self) -> Result<SqliteSettings> {
+        let mut conn = self.pool.acquire().await.map_err(backend)?;
+        let journal_mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(backend)?;
+        let foreign_keys: bool = sqlx::query_scalar("PRAGMA foreign_keys")
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(backend)?;
+        Ok(SqliteSettings {
+            journal_mode,
+            foreign_keys,
+        })
     }
 
     /// Where the database lives, for messages.

@@ -60,5 +60,8 @@ async fn the_database_is_in_wal_mode_with_foreign_keys() {
     let url = format!("sqlite://{}", h.dir.join("debrief.db").display());
     let store = SqliteStore::connect(&url).await.expect("connect by url");
     assert_eq!(store.backend(), "sqlite");
-    assert!(h.dir.join("debrief.db-wal").exists() || h.dir.join("debrief.db").exists());
+    let settings = store.settings().await.expect("settings");
+    assert_eq!(settings.journal_mode, "wal");
+    assert!(settings.foreign_keys);
+    assert!(h.dir.join("debrief.db-wal").exists());
 }
