@@ -14,9 +14,19 @@ use crate::time::Moment;
 pub struct Key(u32);
 
 impl Key {
+    /// The largest key number. Far beyond any archive, and low enough that "the next number"
+    /// always exists.
+    pub const MAX: u32 = 999_999_999;
+
     pub fn new(number: u32) -> Result<Key, ParseError> {
         if number == 0 {
             return Err(ParseError::new("key", "key numbers start at 1"));
+        }
+        if number > Key::MAX {
+            return Err(ParseError::new(
+                "key",
+                format!("PM-{number} is too large: key numbers go up to {}", Key::MAX),
+            ));
         }
         Ok(Key(number))
     }
@@ -42,7 +52,7 @@ impl std::str::FromStr for Key {
             .map(|_| &t[3..])
             .unwrap_or(t);
         match digits.parse::<u32>() {
-            Ok(n) if n > 0 && digits.chars().all(|c| c.is_ascii_digit()) => Ok(Key(n)),
+            Ok(n) if n > 0 && digits.chars().all(|c| c.is_ascii_digit()) => Key::new(n),
             _ => Err(ParseError::new(
                 "key",
                 format!("{t:?} is not a postmortem key: expected PM-<number>, such as PM-42"),
@@ -721,6 +731,9 @@ mod tests {
         assert_eq!("PM-42".parse::<Key>().expect("key").to_string(), "PM-42");
         assert_eq!("pm-7".parse::<Key>().expect("key").number(), 7);
         assert_eq!("12".parse::<Key>().expect("key").number(), 12);
+        let err = "PM-4294967295".parse::<Key>().expect_err("too large");
+        assert!(err.message.contains("too large"), "{err}");
+        assert!("PM-999999999".parse::<Key>().is_ok());
         for bad in ["PM-", "PM-0", "PM-x", "42a", "PM--1", ""] {
             let err = bad.parse::<Key>().expect_err(bad);
             assert!(err.message.contains("PM-<number>"), "{bad}: {err}");

@@ -111,7 +111,14 @@ pub fn check<'a>(
             "Schedule the review meeting, within a week of resolution.",
         )),
         (Some(meeting), Some(resolved)) => {
-            if meeting.at().duration_since(resolved.at()) > MEETING_WITHIN {
+            if meeting.at() < resolved.at() {
+                gaps.push(gap(
+                    "meeting_before_resolution",
+                    format!(
+                        "The meeting ({meeting}) is before the incident was resolved ({resolved}): check both times."
+                    ),
+                ));
+            } else if meeting.at().duration_since(resolved.at()) > MEETING_WITHIN {
                 gaps.push(gap(
                     "meeting_too_late",
                     format!(

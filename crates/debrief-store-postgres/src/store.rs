@@ -16,8 +16,8 @@ use debrief_core::{
 };
 use debrief_store::{
     ActionFilter, BulkOutcome, Edit, EventQuery, PostmortemFilter, PostmortemSummary, Result,
-    SearchDocument, SearchHit, SearchQuery, Store, StoreError, apply_milestone, changes,
-    check_edit, check_version, from_json, occurred_at, prepare_action, prepare_event,
+    SearchDocument, SearchHit, SearchQuery, Store, StoreError, changes, check_edit, check_version,
+    fill_key_moment, follow_milestone, from_json, occurred_at, prepare_action, prepare_event,
     prepare_participant, prepare_postmortem, status_summary, to_json,
 };
 use jiff::Timestamp;
@@ -400,14 +400,14 @@ async fn insert_event_rows(
 async fn apply_milestones<'e>(
     conn: &mut PgConnection,
     pm: &StoredPostmortem,
-    events: impl IntoIterator<Item = &'e EventFields>,
+    events: impl IntoIterator<Item = (Option<&'e EventFields>, &'e EventFields)>,
     by: &str,
     at: Timestamp,
 ) -> Result<Postmortem> {
     let mut next = pm.postmortem.clone();
     let mut changed = false;
-    for e in events {
-        changed |= apply_milestone(&mut next.fields, e);
+    for (before, after) in events {
+        changed |= follow_milestone(&mut next.fields, before, after);
     }
     if !changed {
         return Ok(next);
@@ -423,7 +423,7 @@ async fn apply_milestones<'e>(
             by,
             entity: Entity::Postmortem,
             entity_id: None,
-            summary: "key moment set by a milestone event".into(),
+            summary: "key moment follows a milestone event".into(),
             changes: changes(&pm.postmortem.fields, &next.fields),
         },
     )
@@ -604,7 +604,7 @@ impl Store for PostgresStore {
         let participants: Vec<ParticipantFields> =
             participants.into_iter().map(prepare_participant).collect();
         for e in &events {
-            apply_milestone(&mut fields, e);
+            fill_key_moment(&mut fields, e);
         }
 
         let at = now();
@@ -800,7 +800,7 @@ impl Store for PostgresStore {
             },
         )
         .await?;
-        let now_pm = apply_milestones(&mut tx, &pm, [&event], by, at).await?;
+        let now_pm = apply_milestones(&mut tx, &pm, [(None, &event)], by, at).await?;
         reindex(&mut tx, pm.id, &now_pm.fields).await?;
         tx.commit().await.map_err(backend)?;
         Ok(TimelineEvent {
@@ -877,7 +877,14 @@ impl Store for PostgresStore {
             },
         )
         .await?;
-        let now_pm = apply_milestones(&mut tx, &pm, [&next.fields], by, at).await?;
+        let now_pm = apply_milestones(
+            &mut tx,
+            &pm,
+            [(Some(&current.fields), &next.fields)],
+            by,
+            at,
+        )
+        .await?;
         reindex(&mut tx, pm.id, &now_pm.fields).await?;
         tx.commit().await.map_err(backend)?;
         Ok(next)
@@ -975,7 +982,7 @@ impl Store for PostgresStore {
             .zip(&inserted)
             .filter(|(_, id)| id.is_some())
             .map(|(e, _)| e);
-        let now_pm = apply_milestones(&mut tx, &pm, new_events, by, at).await?;
+        let now_pm = apply_milestones(&mut tx, &pm, new_events.map(|e| (None, e)), by, at).await?;
         reindex(&mut tx, pm.id, &now_pm.fields).await?;
         tx.commit().await.map_err(backend)?;
         Ok(outcome)

@@ -23,9 +23,9 @@ use debrief_core::{
 };
 use debrief_store::{
     ActionFilter, BulkOutcome, Edit, EventQuery, PostmortemFilter, PostmortemSummary, Result,
-    SearchDocument, SearchHit, SearchQuery, Store, StoreError, apply_milestone, changes,
-    check_edit, check_version, occurred_at, prepare_action, prepare_event, prepare_participant,
-    prepare_postmortem, status_summary, to_json,
+    SearchDocument, SearchHit, SearchQuery, Store, StoreError, changes, check_edit, check_version,
+    fill_key_moment, follow_milestone, occurred_at, prepare_action, prepare_event,
+    prepare_participant, prepare_postmortem, status_summary, to_json,
 };
 
 use rows::{
@@ -105,7 +105,8 @@ impl SqliteStore {
     ) -> Result<SqliteStore> {
         let options = options
             .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
+            // FULL: a commit is on disk before it is acknowledged, even across a power cut.
+            .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10))
             .statement_cache_capacity(256)
@@ -359,15 +360,16 @@ async fn apply_milestone_in(
     pm_id: i64,
     key: Key,
     by: &str,
+    before: Option<&EventFields>,
     event: &EventFields,
     at: Timestamp,
 ) -> Result<()> {
-    if event.milestone.is_none() {
+    if event.milestone.is_none() && before.is_none_or(|b| b.milestone.is_none()) {
         return Ok(());
     }
     let (_, pm) = load_postmortem(conn, key).await?;
     let mut fields = pm.fields.clone();
-    if apply_milestone(&mut fields, event) {
+    if follow_milestone(&mut fields, before, event) {
         let diff = changes(&pm.fields, &fields);
         write_postmortem(
             conn,
@@ -386,7 +388,7 @@ async fn apply_milestone_in(
             by,
             Entity::Postmortem,
             None,
-            "key moment set by a milestone event",
+            "key moment follows a milestone event",
             &diff,
         )
         .await?;
@@ -621,7 +623,7 @@ impl Store for SqliteStore {
         };
         let mut fields = fields;
         for e in &events {
-            apply_milestone(&mut fields, e);
+            fill_key_moment(&mut fields, e);
         }
         let id = insert_postmortem_row(&mut tx, number, doc.status, &fields, at).await?;
         let mut added = 0;
@@ -795,7 +797,7 @@ impl Store for SqliteStore {
             &changes(&(), &event),
         )
         .await?;
-        apply_milestone_in(&mut tx, pm_id, key, by, &event, at).await?;
+        apply_milestone_in(&mut tx, pm_id, key, by, None, &event, at).await?;
         let (_, pm_now) = load_postmortem(&mut tx, key).await?;
         reindex(
             &mut tx,
@@ -848,7 +850,7 @@ impl Store for SqliteStore {
             &diff,
         )
         .await?;
-        apply_milestone_in(&mut tx, pm_id, key, by, &event, at).await?;
+        apply_milestone_in(&mut tx, pm_id, key, by, Some(&current.fields), &event, at).await?;
         let (_, pm) = load_postmortem(&mut tx, key).await?;
         reindex(&mut tx, pm_id, &pm.fields).await?;
         let stored = load_event(&mut tx, pm_id, key, id).await?;
@@ -945,7 +947,7 @@ impl Store for SqliteStore {
             )
             .await?;
             for e in milestones {
-                apply_milestone_in(&mut tx, pm_id, key, by, e, at).await?;
+                apply_milestone_in(&mut tx, pm_id, key, by, None, e, at).await?;
             }
             let (_, now_pm) = load_postmortem(&mut tx, key).await?;
             reindex(

@@ -538,8 +538,8 @@ pub async fn milestone_event_sets_key_moment(store: Arc<dyn Store>) {
     assert!(now.version > p.version);
 
     m.happened_at = moment("2024-05-01 10:03");
-    store
-        .edit_event(BY, p.key, e.id, e.version, m)
+    let e = store
+        .edit_event(BY, p.key, e.id, e.version, m.clone())
         .await
         .expect("edit");
     let now = store.get_postmortem(p.key).await.expect("get");
@@ -547,6 +547,27 @@ pub async fn milestone_event_sets_key_moment(store: Arc<dyn Store>) {
         now.fields.key_moments.detected,
         Some(moment("2024-05-01 10:03"))
     );
+
+    // When the event stops being that milestone, the key moment it set goes with it; when it
+    // becomes another milestone, that one follows.
+    m.milestone = Some(KeyMoment::Started);
+    let e = store
+        .edit_event(BY, p.key, e.id, e.version, m.clone())
+        .await
+        .expect("edit");
+    let now = store.get_postmortem(p.key).await.expect("get");
+    assert_eq!(now.fields.key_moments.detected, None);
+    assert_eq!(
+        now.fields.key_moments.started,
+        Some(moment("2024-05-01 10:03"))
+    );
+    m.milestone = None;
+    store
+        .edit_event(BY, p.key, e.id, e.version, m)
+        .await
+        .expect("edit");
+    let now = store.get_postmortem(p.key).await.expect("get");
+    assert_eq!(now.fields.key_moments.started, None);
 
     // A milestone on a non-milestone event is refused and changes nothing.
     let mut bad = event("2024-05-01 11:00", EventKind::Action, "Fixed");
@@ -1206,6 +1227,19 @@ pub async fn import_document_keeps_everything(store: Arc<dyn Store>) {
     expected.fields.key_moments.detected = Some(moment("2024-05-01 10:00"));
     assert_eq!(store.get_document(p.key).await.expect("doc"), expected);
 
+    // A key moment written in the document wins over a milestone row (it may have been corrected).
+    let mut corrected = doc.clone();
+    corrected.key = Some(key(7));
+    corrected.fields.key_moments.detected = Some(moment("2024-05-01 10:03"));
+    let p7 = store
+        .import_document("importer", corrected)
+        .await
+        .expect("import");
+    assert_eq!(
+        p7.fields.key_moments.detected,
+        Some(moment("2024-05-01 10:03"))
+    );
+
     // The key is taken now; the next new postmortem continues after it.
     let err = store
         .import_document("importer", doc.clone())
@@ -1241,5 +1275,8 @@ pub async fn import_document_keeps_everything(store: Arc<dyn Store>) {
         )
         .await
         .expect("search");
-    assert_eq!(keys(&hits, |h| h.postmortem.key), ["PM-44", "PM-42"]);
+    assert_eq!(
+        keys(&hits, |h| h.postmortem.key),
+        ["PM-44", "PM-42", "PM-7"]
+    );
 }

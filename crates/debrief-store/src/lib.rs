@@ -442,16 +442,46 @@ pub fn check_edit<R: Versioned>(
     })
 }
 
-/// Sets the postmortem's key moment from a milestone event. Returns whether anything changed.
-pub fn apply_milestone(fields: &mut PostmortemFields, event: &EventFields) -> bool {
-    match event.milestone {
-        Some(which) if fields.key_moments.get(which) != Some(&event.happened_at) => {
-            fields
-                .key_moments
-                .set(which, Some(event.happened_at.clone()));
-            true
-        }
-        _ => false,
+/// Moves the postmortem's key moments after an event was written: `before` is the event as it
+/// was (`None` for a new one), `after` as it is now. A key moment follows its milestone event — it
+/// takes the event's time — and when an edited event stops being that milestone, the key moment it
+/// had set is cleared, so a derived value never outlives its source. Returns whether anything
+/// changed.
+pub fn follow_milestone(
+    fields: &mut PostmortemFields,
+    before: Option<&EventFields>,
+    after: &EventFields,
+) -> bool {
+    let mut changed = false;
+    if let Some(old) = before
+        && let Some(which) = old.milestone
+        && after.milestone != Some(which)
+        && fields.key_moments.get(which) == Some(&old.happened_at)
+    {
+        fields.key_moments.set(which, None);
+        changed = true;
+    }
+    if let Some(which) = after.milestone
+        && fields.key_moments.get(which) != Some(&after.happened_at)
+    {
+        fields
+            .key_moments
+            .set(which, Some(after.happened_at.clone()));
+        changed = true;
+    }
+    changed
+}
+
+/// For an imported document: a milestone event fills its key moment only when the document has
+/// none. A key moment written in the document wins — it may have been corrected after the
+/// milestone was recorded.
+pub fn fill_key_moment(fields: &mut PostmortemFields, event: &EventFields) {
+    if let Some(which) = event.milestone
+        && fields.key_moments.get(which).is_none()
+    {
+        fields
+            .key_moments
+            .set(which, Some(event.happened_at.clone()));
     }
 }
 
