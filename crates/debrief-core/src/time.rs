@@ -311,9 +311,29 @@ impl Moment {
         self.at.to_zoned(self.zone.tz.clone())
     }
 
-    /// The same instant shown in another zone, at the same precision.
+    /// The moment as seen from another zone, at the same precision.
+    ///
+    /// A moment known to the minute or the second is the same instant shown in `zone`. A moment
+    /// known to the day means "on that calendar day, in its own zone": it is returned unchanged,
+    /// keeping its zone and its date, because re-truncating it in `zone` would move it to another
+    /// day (2024-05-01 in Berlin is not 2024-04-30 in New York, nor 2024-05-01 there).
     pub fn in_zone(&self, zone: &Zone) -> Result<Moment, ParseError> {
+        if self.precision == Precision::Day {
+            return Ok(self.clone());
+        }
         Moment::new(self.at, zone.clone(), self.precision)
+    }
+
+    /// Renders the moment as seen from `zone` (see [`Moment::in_zone`]): minutes and seconds in
+    /// `zone`, a day as its own date, followed by its zone in brackets when that is not `zone`
+    /// (`2024-05-01[Europe/Berlin]`), which [`Moment::parse`] reads back to the same moment.
+    pub fn display_in(&self, zone: &Zone) -> String {
+        let shown = self.in_zone(zone).unwrap_or_else(|_| self.clone());
+        if shown.precision == Precision::Day && shown.zone != *zone {
+            format!("{}[{}]", shown.display_local(), shown.zone.name)
+        } else {
+            shown.display_local()
+        }
     }
 
     /// Parses what a person types: `2024-03-05`, `2024-03-05 14:02`, `2024-03-05T14:02:11Z`,
@@ -588,6 +608,52 @@ mod tests {
                 "{bad}: {err}"
             );
         }
+    }
+
+    #[test]
+    fn day_with_a_bracket_zone() {
+        let m = Moment::parse("2024-05-01[Europe/Berlin]", &Zone::utc()).expect("named");
+        assert_eq!(m.precision(), Precision::Day);
+        assert_eq!(m.zone().name(), "Europe/Berlin");
+        assert_eq!(m.at().to_string(), "2024-04-30T22:00:00Z");
+        assert_eq!(m.display_local(), "2024-05-01");
+        let m = Moment::parse("2024-05-01[+05:30]", &Zone::utc()).expect("offset");
+        assert_eq!(m.precision(), Precision::Day);
+        assert_eq!(m.zone().name(), "+05:30");
+        assert_eq!(m.at().to_string(), "2024-04-30T18:30:00Z");
+    }
+
+    #[test]
+    fn a_day_keeps_its_zone_and_date_in_another_zone() {
+        let new_york: Zone = "America/New_York".parse().expect("zone");
+        let day = Moment::parse("2024-05-01", &berlin()).expect("day");
+        assert_eq!(day.in_zone(&new_york).expect("in zone"), day);
+        assert_eq!(day.in_zone(&Zone::utc()).expect("in zone"), day);
+        assert_eq!(day.display_in(&new_york), "2024-05-01[Europe/Berlin]");
+        assert_eq!(day.display_in(&berlin()), "2024-05-01");
+        assert_eq!(
+            Moment::parse(&day.display_in(&new_york), &new_york).expect("reparse"),
+            day
+        );
+        let offset: Zone = "+05:30".parse().expect("zone");
+        let day = Moment::parse("2024-05-01", &offset).expect("day");
+        assert_eq!(day.display_in(&Zone::utc()), "2024-05-01[+05:30]");
+        assert_eq!(
+            Moment::parse(&day.display_in(&Zone::utc()), &Zone::utc()).expect("reparse"),
+            day
+        );
+    }
+
+    #[test]
+    fn minutes_and_seconds_convert_to_another_zone() {
+        let new_york: Zone = "America/New_York".parse().expect("zone");
+        let m = Moment::parse("2024-05-01 01:30", &berlin()).expect("minute");
+        let shown = m.in_zone(&new_york).expect("in zone");
+        assert_eq!(shown.zone().name(), "America/New_York");
+        assert_eq!(shown.at(), m.at());
+        assert_eq!(m.display_in(&new_york), "2024-04-30 19:30 -04:00");
+        let s = Moment::parse("2024-05-01 01:30:15", &berlin()).expect("second");
+        assert_eq!(s.display_in(&new_york), "2024-04-30 19:30:15 -04:00");
     }
 
     #[test]

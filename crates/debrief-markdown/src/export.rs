@@ -29,7 +29,8 @@ pub(crate) const PROGRESS_COLUMNS: [&str; 4] = ["Progress at", "By", "Note", "Ne
 
 /// Writes `doc` as a readable Markdown postmortem, with every time shown in `zone`.
 ///
-/// [`crate::import`] reads the result back into the same document (times come back in `zone`).
+/// [`crate::import`] reads the result back into the same document (times known to the minute or
+/// the second come back in `zone`; days come back unchanged, in their own zone).
 pub fn export(doc: &PostmortemDocument, zone: &Zone) -> String {
     let mut w = Writer {
         out: String::new(),
@@ -145,12 +146,16 @@ impl Writer<'_> {
         self.out.push_str(body);
     }
 
+    /// The moment as shown in the export zone: minutes and seconds converted to it, a day kept
+    /// in its own zone (see [`Moment::in_zone`]).
     fn in_zone(&self, m: &Moment) -> Moment {
         m.in_zone(self.zone).unwrap_or_else(|_| m.clone())
     }
 
+    /// The moment as written: in the export zone, or for a day in another zone, its own date with
+    /// its zone in brackets (`2024-05-01[Europe/Berlin]`), so that import gives the same day back.
     fn moment(&self, m: &Moment) -> String {
-        self.in_zone(m).display_local()
+        m.display_in(self.zone)
     }
 
     fn stamp(&self, at: Timestamp) -> String {
@@ -216,7 +221,7 @@ impl Writer<'_> {
                 KeyMoment::Mitigated => d.time_to_mitigate.map(|x| ("time to mitigate", x)),
                 KeyMoment::Resolved => d.time_to_resolve.map(|x| ("time to resolve", x)),
             };
-            let mut value = m.display_local();
+            let mut value = self.moment(m);
             if let Some((what, duration)) = derived {
                 value.push_str(&format!(" ({what}: {})", human_duration(duration)));
             }

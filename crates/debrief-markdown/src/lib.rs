@@ -19,8 +19,10 @@
 //!   when it is one line, and indented by two spaces below the label otherwise.
 //! - Table cells escape `\` as `\\`, `|` as `\|`, a newline as `<br>`, and a literal `<br` as `\<br`.
 //! - Times are shown in the zone chosen for the export (named in `- **Times in:**`) at their own
-//!   precision; durations are derived and ignored on import. A hand-written file without
-//!   `Times in` reads times written without an offset as UTC.
+//!   precision; durations are derived and ignored on import. A moment known only to the day keeps
+//!   its own zone and date: when that zone is not the export zone it is written with the zone in
+//!   brackets (`2024-05-01[Europe/Berlin]`). A hand-written file without `Times in` reads times
+//!   written without an offset or zone as UTC.
 //! - Free text is compared in its stored form (trimmed, LF line ends): that is what comes back.
 
 mod export;

@@ -297,6 +297,66 @@ fn other_zone_shows_the_same_instants() {
         doc.events[1].happened_at.at()
     );
     assert_eq!(back.actions[0].progress, doc.actions[0].progress);
+    // Day-precision moments keep their own zone and date.
+    assert!(
+        md.contains("- **Resolved:** 2024-05-02[Europe/Berlin] (time to resolve: "),
+        "{md}"
+    );
+    assert_eq!(
+        back.fields.key_moments.resolved,
+        doc.fields.key_moments.resolved
+    );
+    assert_eq!(back.events[2].happened_at, doc.events[2].happened_at);
+}
+
+#[test]
+fn a_day_in_another_zone_keeps_its_date() {
+    let la: Zone = p("America/Los_Angeles");
+    let day = at("2024-05-01");
+    let mut f = PostmortemFields::new(p("Cert expiry"), p("SEV3"));
+    f.key_moments.started = Some(day.clone());
+    f.meeting.scheduled_at = Some(day.clone());
+    let doc = PostmortemDocument {
+        key: None,
+        status: Status::Draft,
+        fields: f,
+        events: vec![EventFields::new(
+            day.clone(),
+            EventKind::Note,
+            p("Certificate expired"),
+        )],
+        actions: Vec::new(),
+        participants: Vec::new(),
+    };
+    let md = export(&doc, &la);
+    for expected in [
+        "- **Times in:** America/Los_Angeles\n",
+        "- **Started:** 2024-05-01[Europe/Berlin]\n",
+        "| 1 | 2024-05-01[Europe/Berlin] | note |",
+        "- **Scheduled:** 2024-05-01[Europe/Berlin]\n",
+    ] {
+        assert!(md.contains(expected), "missing {expected:?} in\n{md}");
+    }
+    assert!(!md.contains("2024-04-30"), "{md}");
+    let back = import(&md).unwrap_or_else(|e| panic!("{e}\n{md}"));
+    assert_eq!(back, doc);
+    assert_eq!(back.fields.key_moments.started.as_ref(), Some(&day));
+    assert_eq!(back.events[0].happened_at, day);
+    assert_eq!(back.fields.meeting.scheduled_at.as_ref(), Some(&day));
+    assert_eq!(export(&back, &la), md);
+    // In its own zone, the day is written plainly.
+    let md = export(&doc, &berlin());
+    assert!(md.contains("- **Started:** 2024-05-01\n"), "{md}");
+    assert!(!md.contains("[Europe/Berlin]"), "{md}");
+    assert_eq!(import(&md).expect("import"), doc);
+    // A fixed offset zone works the same way.
+    let india: Zone = p("+05:30");
+    let mut doc = doc;
+    let day = Moment::parse("2024-05-01", &india).expect("day");
+    doc.fields.key_moments.started = Some(day.clone());
+    let md = export(&doc, &la);
+    assert!(md.contains("- **Started:** 2024-05-01[+05:30]\n"), "{md}");
+    assert_eq!(import(&md).expect("import"), doc);
 }
 
 #[test]

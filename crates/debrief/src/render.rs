@@ -35,10 +35,10 @@ pub fn json(value: &impl Serialize) -> Result<String> {
     Ok(s)
 }
 
-/// A moment shown in `zone`, at its own precision.
+/// A moment shown in `zone`, at its own precision. A day keeps its own date, followed by its zone
+/// when that is not `zone` (`2024-05-01[Europe/Berlin]`, as `--started` accepts it).
 pub fn moment(m: &Moment, zone: &Zone) -> String {
-    m.in_zone(zone)
-        .map_or_else(|_| m.display_local(), |z| z.display_local())
+    m.display_in(zone)
 }
 
 /// An instant shown in `zone`, to the minute.
@@ -458,5 +458,16 @@ mod tests {
         assert_eq!(short("abcdef", 4), "abc…");
         assert_eq!(short("one\ntwo", 10), "one …");
         assert_eq!(short("one", 10), "one");
+    }
+
+    #[test]
+    fn a_day_keeps_its_date_in_another_zone() {
+        let berlin: Zone = "Europe/Berlin".parse().expect("zone");
+        let new_york: Zone = "America/New_York".parse().expect("zone");
+        let day = Moment::parse("2024-05-01", &berlin).expect("day");
+        assert_eq!(moment(&day, &new_york), "2024-05-01[Europe/Berlin]");
+        assert_eq!(moment(&day, &berlin), "2024-05-01");
+        let minute = Moment::parse("2024-05-01 01:30", &berlin).expect("minute");
+        assert_eq!(moment(&minute, &new_york), "2024-04-30 19:30 -04:00");
     }
 }
