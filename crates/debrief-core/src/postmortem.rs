@@ -25,7 +25,10 @@ impl Key {
         if number > Key::MAX {
             return Err(ParseError::new(
                 "key",
-                format!("PM-{number} is too large: key numbers go up to {}", Key::MAX),
+                format!(
+                    "PM-{number} is too large: key numbers go up to {}",
+                    Key::MAX
+                ),
             ));
         }
         Ok(Key(number))
@@ -227,6 +230,10 @@ pub enum TransitionError {
     Skips { from: Status, to: Status },
     #[error("cannot close: {open} action item(s) are neither done nor declined with a reason")]
     OpenActions { open: usize },
+    #[error(
+        "the postmortem is closed: move it back to published before adding or reopening an action"
+    )]
+    ActionOnClosed,
 }
 
 /// Which way a permitted status change goes. Going back is allowed and recorded as such.

@@ -16,9 +16,10 @@ use debrief_core::{
 };
 use debrief_store::{
     ActionFilter, BulkOutcome, Edit, EventQuery, PostmortemFilter, PostmortemSummary, Result,
-    SearchDocument, SearchHit, SearchQuery, Store, StoreError, changes, check_edit, check_version,
-    fill_key_moment, follow_milestone, from_json, occurred_at, prepare_action, prepare_event,
-    prepare_participant, prepare_postmortem, status_summary, to_json,
+    SearchDocument, SearchHit, SearchQuery, Store, StoreError, changes, check_action_allowed,
+    check_document_status, check_edit, check_version, fill_key_moment, follow_milestone, from_json,
+    occurred_at, prepare_action, prepare_event, prepare_participant, prepare_postmortem,
+    status_summary, to_json,
 };
 use jiff::Timestamp;
 use sqlx::postgres::PgConnection;
@@ -606,6 +607,7 @@ impl Store for PostgresStore {
         for e in &events {
             fill_key_moment(&mut fields, e);
         }
+        check_document_status(status, actions.iter().map(|(a, _)| a))?;
 
         let at = now();
         let mut tx = self.begin().await?;
@@ -1010,6 +1012,7 @@ impl Store for PostgresStore {
         let at = now();
         let mut tx = self.begin().await?;
         let pm = find_postmortem(&mut tx, key, true).await?;
+        check_action_allowed(pm.postmortem.status, &fields)?;
         let id = insert_action(&mut tx, pm.id, &fields, &[], at).await?;
         record(
             &mut tx,
@@ -1053,6 +1056,12 @@ impl Store for PostgresStore {
         let mut tx = self.begin().await?;
         let stored = lock_action(&mut tx, id).await?;
         let current = &stored.action;
+        let status: String = sqlx::query_scalar("SELECT status FROM postmortems WHERE id = $1")
+            .bind(stored.postmortem_id)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(backend)?;
+        check_action_allowed(status.parse::<Status>()?, &fields)?;
         let Edit::Apply {
             version,
             changes: diff,

@@ -23,9 +23,10 @@ use debrief_core::{
 };
 use debrief_store::{
     ActionFilter, BulkOutcome, Edit, EventQuery, PostmortemFilter, PostmortemSummary, Result,
-    SearchDocument, SearchHit, SearchQuery, Store, StoreError, changes, check_edit, check_version,
-    fill_key_moment, follow_milestone, occurred_at, prepare_action, prepare_event,
-    prepare_participant, prepare_postmortem, status_summary, to_json,
+    SearchDocument, SearchHit, SearchQuery, Store, StoreError, changes, check_action_allowed,
+    check_document_status, check_edit, check_version, fill_key_moment, follow_milestone,
+    occurred_at, prepare_action, prepare_event, prepare_participant, prepare_postmortem,
+    status_summary, to_json,
 };
 
 use rows::{
@@ -604,6 +605,7 @@ impl Store for SqliteStore {
             .into_iter()
             .map(|a| Ok((prepare_action(a.fields)?, a.progress)))
             .collect::<Result<Vec<_>>>()?;
+        check_document_status(doc.status, actions.iter().map(|(a, _)| a))?;
         let at = now();
         let mut tx = self.begin_write().await?;
         let number = match doc.key {
@@ -984,7 +986,8 @@ impl Store for SqliteStore {
         let action = prepare_action(action)?;
         let at = now();
         let mut tx = self.begin_write().await?;
-        let pm_id = postmortem_id(&mut tx, key).await?;
+        let (pm_id, pm) = load_postmortem(&mut tx, key).await?;
+        check_action_allowed(pm.status, &action)?;
         let id = insert_action(&mut tx, pm_id, &action, &[], at).await?;
         record(
             &mut tx,
@@ -1018,6 +1021,8 @@ impl Store for SqliteStore {
         let at = now();
         let mut tx = self.begin_write().await?;
         let (pm_id, current) = load_action(&mut tx, id).await?;
+        let (_, pm) = load_postmortem(&mut tx, current.postmortem).await?;
+        check_action_allowed(pm.status, &action)?;
         let Edit::Apply {
             version,
             changes: diff,

@@ -372,6 +372,20 @@ pub async fn status_transitions(store: Arc<dyn Store>) {
         .await
         .expect("close");
     assert_eq!(p.status, Status::Closed);
+    // A closed postmortem takes no new or reopened action.
+    let err = store
+        .add_action(BY, p.key, action("One more", "ops", "2024-07-01"))
+        .await
+        .expect_err("closed");
+    assert!(matches!(err, StoreError::Transition(_)), "{err}");
+    let declined = store.get_action(a.id).await.expect("get");
+    let mut reopened = declined.fields.clone();
+    reopened.status = ActionStatus::Open;
+    let err = store
+        .update_action(BY, a.id, declined.version, reopened)
+        .await
+        .expect_err("closed");
+    assert!(matches!(err, StoreError::Transition(_)), "{err}");
     // Going back is allowed, and recorded as such.
     let p = store
         .change_status(BY, p.key, p.version, Status::InReview)
@@ -1226,6 +1240,18 @@ pub async fn import_document_keeps_everything(store: Arc<dyn Store>) {
     let mut expected = doc.clone();
     expected.fields.key_moments.detected = Some(moment("2024-05-01 10:00"));
     assert_eq!(store.get_document(p.key).await.expect("doc"), expected);
+
+    // A document cannot be closed while one of its actions is unfinished.
+    let mut closed = doc.clone();
+    closed.key = Some(key(8));
+    closed.status = Status::Closed;
+    closed.actions[0].fields.status = ActionStatus::Open;
+    let err = store
+        .import_document("importer", closed)
+        .await
+        .expect_err("open action");
+    assert!(matches!(err, StoreError::Transition(_)), "{err}");
+    assert!(store.get_postmortem(key(8)).await.is_err());
 
     // A key moment written in the document wins over a milestone row (it may have been corrected).
     let mut corrected = doc.clone();

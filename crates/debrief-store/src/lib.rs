@@ -442,6 +442,31 @@ pub fn check_edit<R: Versioned>(
     })
 }
 
+/// A closed postmortem has every action done or declined: it takes no new or reopened action.
+pub fn check_action_allowed(postmortem: Status, action: &ActionFields) -> Result<()> {
+    if postmortem == Status::Closed && !action.status.is_finished() {
+        return Err(TransitionError::ActionOnClosed.into());
+    }
+    Ok(())
+}
+
+/// A document (an import) may say `closed` only when every action in it is done or declined.
+pub fn check_document_status<'a>(
+    status: Status,
+    actions: impl IntoIterator<Item = &'a ActionFields>,
+) -> Result<()> {
+    if status == Status::Closed {
+        let open = actions
+            .into_iter()
+            .filter(|a| !a.status.is_finished())
+            .count();
+        if open > 0 {
+            return Err(TransitionError::OpenActions { open }.into());
+        }
+    }
+    Ok(())
+}
+
 /// Moves the postmortem's key moments after an event was written: `before` is the event as it
 /// was (`None` for a new one), `after` as it is now. A key moment follows its milestone event — it
 /// takes the event's time — and when an edited event stops being that milestone, the key moment it
