@@ -14,6 +14,7 @@ use debrief_core::{
     Participant, ParticipantFields, ParticipantId, Postmortem, PostmortemDocument,
     PostmortemFields, ProgressUpdate, Revision, Status, TimelineEvent, Version,
 };
+use debrief_store::search::plain_words;
 use debrief_store::{
     ActionFilter, BulkOutcome, Edit, EventQuery, PostmortemFilter, PostmortemSummary, Result,
     SearchDocument, SearchHit, SearchQuery, Store, StoreError, changes, check_action_allowed,
@@ -295,17 +296,22 @@ async fn reindex(conn: &mut PgConnection, id: i64, fields: &PostmortemFields) ->
     sqlx::query(
         "INSERT INTO postmortem_search (postmortem_id, title, summary, body, document)
          VALUES ($1, $2::text, $3::text, $4::text,
-                 setweight(to_tsvector('english', $2::text), 'A')
-                 || setweight(to_tsvector('english', $3::text), 'B')
-                 || setweight(to_tsvector('english', $4::text), 'C'))
+                 setweight(to_tsvector('english', $5::text), 'A')
+                 || setweight(to_tsvector('english', $6::text), 'B')
+                 || setweight(to_tsvector('english', $7::text), 'C'))
          ON CONFLICT (postmortem_id) DO UPDATE
          SET title = EXCLUDED.title, summary = EXCLUDED.summary, body = EXCLUDED.body,
              document = EXCLUDED.document",
     )
     .bind(id)
-    .bind(doc.title)
-    .bind(doc.summary)
-    .bind(doc.body)
+    // The text is kept as written (for snippets); the index is built from its plain words, so
+    // PostgreSQL splits `api.example.com` or `10.0.0.1` into words as SQLite's tokenizer does.
+    .bind(&doc.title)
+    .bind(&doc.summary)
+    .bind(&doc.body)
+    .bind(plain_words(&doc.title))
+    .bind(plain_words(&doc.summary))
+    .bind(plain_words(&doc.body))
     .execute(&mut *conn)
     .await
     .map_err(backend)?;

@@ -1178,6 +1178,9 @@ pub async fn search_covers_timeline_factors_lessons(store: Arc<dyn Store>) {
         .update_postmortem(BY, r.key, r.version, f)
         .await
         .expect("update");
+    let mut f = fields("Checkout errors after the deploy");
+    f.summary = "Host api.example.com at 10.0.0.1; see /var/log/app.log; version v1.2.3.".into();
+    store.create_postmortem(BY, f).await.expect("create");
 
     for (query, expected) in [
         ("replication lag", "PM-1"),
@@ -1186,6 +1189,11 @@ pub async fn search_covers_timeline_factors_lessons(store: Arc<dyn Store>) {
         ("certificate alert", "PM-2"),
         ("holiday traffic", "PM-2"),
         ("invoices emailed", "PM-3"),
+        ("api.example.com", "PM-4"),
+        ("10.0.0.1", "PM-4"),
+        ("app.log", "PM-4"),
+        ("v1.2.3", "PM-4"),
+        ("errors during deploy", "PM-4"),
     ] {
         let hits = store
             .search(

@@ -9,7 +9,7 @@
 //! `debrief-store-postgres`), each with its own migrations.
 
 pub mod contract;
-mod search;
+pub mod search;
 
 use std::sync::Arc;
 
