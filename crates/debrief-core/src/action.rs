@@ -155,6 +155,8 @@ impl ActionFields {
 
     /// Checks the rules that span fields: a due date is not before the check-in date.
     pub fn validate(&self) -> Result<(), ParseError> {
+        crate::text::check_free_text("description", &self.description)?;
+        crate::text::check_free_text("smart.success_criterion", &self.smart.success_criterion)?;
         if let Some(due) = self.due
             && due < self.check_in
         {

@@ -62,6 +62,11 @@ impl ParticipantFields {
     pub fn normalize(&mut self) {
         self.circumstances = crate::text::normalize_text(&self.circumstances);
     }
+
+    /// Checks the free-text fields for characters that do not belong in text.
+    pub fn validate(&self) -> Result<(), crate::ParseError> {
+        crate::text::check_free_text("circumstances", &self.circumstances)
+    }
 }
 
 /// A stored participant.

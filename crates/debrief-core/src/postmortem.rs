@@ -685,6 +685,22 @@ impl PostmortemFields {
         }
     }
 
+    /// Checks the free-text fields for characters that do not belong in text.
+    pub fn validate(&self) -> Result<(), ParseError> {
+        for (field, text) in [
+            ("summary", &self.summary),
+            ("impact", &self.impact),
+            ("notes", &self.notes),
+            ("meeting.notes", &self.meeting.notes),
+            ("customer_statement.regret", &self.customer_statement.regret),
+            ("customer_statement.reason", &self.customer_statement.reason),
+            ("customer_statement.remedy", &self.customer_statement.remedy),
+        ] {
+            crate::text::check_free_text(field, text)?;
+        }
+        Ok(())
+    }
+
     /// Brings free-text fields into their stored form (trimmed, LF line ends) and removes
     /// duplicate services and tags, keeping the first occurrence.
     pub fn normalize(&mut self) {

@@ -108,11 +108,29 @@ fn parse_label(value: &str) -> Result<String, ParseError> {
     Ok(value.to_ascii_lowercase())
 }
 
+/// Refuses control characters in free text, other than line breaks and tabs: they cannot be seen,
+/// break terminals and exports, and some databases refuse them (PostgreSQL refuses NUL).
+pub fn check_free_text(field: &str, value: &str) -> Result<(), ParseError> {
+    match value
+        .chars()
+        .find(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    {
+        Some(bad) => Err(ParseError::new(
+            field,
+            format!(
+                "contains the control character {bad:?}; only line breaks and tabs are allowed"
+            ),
+        )),
+        None => Ok(()),
+    }
+}
+
 fn parse_text(value: &str) -> Result<String, ParseError> {
     let trimmed = value.trim();
     if trimmed.is_empty() {
         return Err(ParseError::new("", "must not be empty"));
     }
+    check_free_text("", trimmed)?;
     if trimmed.len() > 100_000 {
         return Err(ParseError::new("", "must be at most 100000 bytes"));
     }
@@ -218,6 +236,15 @@ mod tests {
         assert!("grafana.example".parse::<Url>().is_err());
         assert!("https:///x".parse::<Url>().is_err());
         assert!("https://a b".parse::<Url>().is_err());
+    }
+
+    #[test]
+    fn free_text_refuses_invisible_control_characters() {
+        assert!(check_free_text("summary", "two\nlines\twith a tab").is_ok());
+        let err = check_free_text("summary", "x\u{0}y").expect_err("nul");
+        assert_eq!(err.field, "summary");
+        assert!(err.message.contains("control character"), "{err}");
+        assert!("esc \u{1b}[31m red".parse::<Text>().is_err());
     }
 
     #[test]

@@ -232,6 +232,14 @@ impl EventFields {
     /// Checks the rules that span fields: a milestone names its key moment only on milestone
     /// events, and a source id is one line.
     pub fn validate(&self) -> Result<(), ParseError> {
+        for (field, text) in [
+            ("account.knew", &self.account.knew),
+            ("account.expected", &self.account.expected),
+            ("account.assumed", &self.account.assumed),
+            ("differently", &self.differently),
+        ] {
+            crate::text::check_free_text(field, text)?;
+        }
         if self.milestone.is_some() && self.kind != EventKind::Milestone {
             return Err(ParseError::new(
                 "milestone",

@@ -76,12 +76,20 @@ fn one_line() -> impl Strategy<Value = String> {
         .prop_map(|parts| parts.join(" ").replace(['\n', '\r'], " "))
 }
 
-/// Free Markdown text in its stored form (trimmed, LF line ends).
+/// Free Markdown text in its stored form (trimmed, LF line ends, no control characters but line
+/// breaks and tabs — the domain refuses the others).
 fn free_text() -> impl Strategy<Value = String> {
     prop_oneof![
         1 => Just(String::new()),
         3 => prop::collection::vec(prop_oneof![2 => fragment(), 1 => one_line()], 1..8)
-            .prop_map(|lines| normalize_text(&lines.join("\n"))),
+            .prop_map(|lines| {
+                let text: String = lines
+                    .join("\n")
+                    .chars()
+                    .filter(|c| !c.is_control() || matches!(c, '\n' | '\t'))
+                    .collect();
+                normalize_text(&text)
+            }),
     ]
 }
 

@@ -560,7 +560,7 @@ impl Store for PostgresStore {
     }
 
     async fn create_postmortem(&self, by: &str, fields: PostmortemFields) -> Result<Postmortem> {
-        let fields = prepare_postmortem(fields);
+        let fields = prepare_postmortem(fields)?;
         let at = now();
         let mut tx = self.begin().await?;
         lock_key_numbers(&mut tx).await?;
@@ -593,7 +593,7 @@ impl Store for PostgresStore {
             actions,
             participants,
         } = doc;
-        let mut fields = prepare_postmortem(fields);
+        let mut fields = prepare_postmortem(fields)?;
         let events = events
             .into_iter()
             .enumerate()
@@ -608,8 +608,10 @@ impl Store for PostgresStore {
                     .map_err(at_index("actions", i))
             })
             .collect::<Result<Vec<_>>>()?;
-        let participants: Vec<ParticipantFields> =
-            participants.into_iter().map(prepare_participant).collect();
+        let participants = participants
+            .into_iter()
+            .map(prepare_participant)
+            .collect::<Result<Vec<ParticipantFields>>>()?;
         for e in &events {
             fill_key_moment(&mut fields, e);
         }
@@ -694,7 +696,7 @@ impl Store for PostgresStore {
         expected: Version,
         fields: PostmortemFields,
     ) -> Result<Postmortem> {
-        let fields = prepare_postmortem(fields);
+        let fields = prepare_postmortem(fields)?;
         let at = now();
         let mut tx = self.begin().await?;
         let pm = find_postmortem(&mut tx, key, true).await?;
@@ -1179,7 +1181,7 @@ impl Store for PostgresStore {
         key: Key,
         participant: ParticipantFields,
     ) -> Result<Participant> {
-        let fields = prepare_participant(participant);
+        let fields = prepare_participant(participant)?;
         let at = now();
         let mut tx = self.begin().await?;
         let pm = find_postmortem(&mut tx, key, true).await?;
@@ -1213,7 +1215,7 @@ impl Store for PostgresStore {
         expected: Version,
         participant: ParticipantFields,
     ) -> Result<Participant> {
-        let fields = prepare_participant(participant);
+        let fields = prepare_participant(participant)?;
         let at = now();
         let mut tx = self.begin().await?;
         let pm = find_postmortem(&mut tx, key, true).await?;

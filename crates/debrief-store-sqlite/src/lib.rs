@@ -571,7 +571,7 @@ impl Store for SqliteStore {
     }
 
     async fn create_postmortem(&self, by: &str, fields: PostmortemFields) -> Result<Postmortem> {
-        let fields = prepare_postmortem(fields);
+        let fields = prepare_postmortem(fields)?;
         let at = now();
         let mut tx = self.begin_write().await?;
         let number = next_number(&mut tx).await?;
@@ -594,7 +594,7 @@ impl Store for SqliteStore {
     }
 
     async fn import_document(&self, by: &str, doc: PostmortemDocument) -> Result<Postmortem> {
-        let fields = prepare_postmortem(doc.fields);
+        let fields = prepare_postmortem(doc.fields)?;
         let events = doc
             .events
             .into_iter()
@@ -606,6 +606,11 @@ impl Store for SqliteStore {
             .map(|a| Ok((prepare_action(a.fields)?, a.progress)))
             .collect::<Result<Vec<_>>>()?;
         check_document_status(doc.status, actions.iter().map(|(a, _)| a))?;
+        let participants = doc
+            .participants
+            .into_iter()
+            .map(prepare_participant)
+            .collect::<Result<Vec<_>>>()?;
         let at = now();
         let mut tx = self.begin_write().await?;
         let number = match doc.key {
@@ -637,8 +642,8 @@ impl Store for SqliteStore {
         for (a, progress) in &actions {
             insert_action(&mut tx, id, a, progress, at).await?;
         }
-        for p in doc.participants {
-            insert_participant(&mut tx, id, &prepare_participant(p)).await?;
+        for p in &participants {
+            insert_participant(&mut tx, id, p).await?;
         }
         reindex(&mut tx, id, &fields).await?;
         let summary = format!(
@@ -684,7 +689,7 @@ impl Store for SqliteStore {
         expected: Version,
         fields: PostmortemFields,
     ) -> Result<Postmortem> {
-        let fields = prepare_postmortem(fields);
+        let fields = prepare_postmortem(fields)?;
         let at = now();
         let mut tx = self.begin_write().await?;
         let (id, current) = load_postmortem(&mut tx, key).await?;
@@ -1124,7 +1129,7 @@ impl Store for SqliteStore {
         key: Key,
         participant: ParticipantFields,
     ) -> Result<Participant> {
-        let participant = prepare_participant(participant);
+        let participant = prepare_participant(participant)?;
         let at = now();
         let mut tx = self.begin_write().await?;
         let pm_id = postmortem_id(&mut tx, key).await?;
@@ -1152,7 +1157,7 @@ impl Store for SqliteStore {
         expected: Version,
         participant: ParticipantFields,
     ) -> Result<Participant> {
-        let participant = prepare_participant(participant);
+        let participant = prepare_participant(participant)?;
         let at = now();
         let mut tx = self.begin_write().await?;
         let pm_id = postmortem_id(&mut tx, key).await?;

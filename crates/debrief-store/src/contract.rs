@@ -132,6 +132,16 @@ pub async fn create_and_get(store: Arc<dyn Store>) {
         got.fields.key_moments.durations().time_to_detect,
         Some(jiff::SignedDuration::from_secs(450))
     );
+
+    // Invisible control characters are refused, naming the field, and nothing is written.
+    let mut bad = fields("Bad bytes");
+    bad.summary = "x\u{0}y".into();
+    let err = store.create_postmortem(BY, bad).await.expect_err("nul");
+    assert!(
+        matches!(err, StoreError::Invalid(ref e) if e.field == "summary"),
+        "{err}"
+    );
+    assert!(store.get_postmortem(key(2)).await.is_err());
 }
 
 pub async fn keys_are_sequential_and_unknown_keys_not_found(store: Arc<dyn Store>) {

@@ -359,16 +359,18 @@ pub fn prepare_action(mut action: ActionFields) -> Result<ActionFields> {
     Ok(action)
 }
 
-/// Brings postmortem fields into stored form.
-pub fn prepare_postmortem(mut fields: PostmortemFields) -> PostmortemFields {
+/// Checks postmortem fields and brings them into stored form.
+pub fn prepare_postmortem(mut fields: PostmortemFields) -> Result<PostmortemFields> {
+    fields.validate()?;
     fields.normalize();
-    fields
+    Ok(fields)
 }
 
-/// Brings participant fields into stored form.
-pub fn prepare_participant(mut p: ParticipantFields) -> ParticipantFields {
+/// Checks participant fields and brings them into stored form.
+pub fn prepare_participant(mut p: ParticipantFields) -> Result<ParticipantFields> {
+    p.validate()?;
     p.normalize();
-    p
+    Ok(p)
 }
 
 /// A stored record that people edit: it has a version and the fields they write.
