@@ -855,3 +855,73 @@ fn postgres_urls_keep_their_host_and_options() {
     );
     assert_eq!(with_database("postgresql://h", "x"), "postgresql://h/x");
 }
+
+#[test]
+fn a_refused_action_update_saves_nothing() {
+    let dir = TempDir::new("half-update");
+    let db = Db::sqlite(&dir, "half.db");
+    db.run(&["new", "Half a change"]).ok();
+    db.run(&[
+        "action",
+        "add",
+        "PM-1",
+        "--title",
+        "Stage config pushes",
+        "--owner",
+        "Bo",
+        "--check-in",
+        "2024-06-01",
+        "--due",
+        "2024-07-01",
+    ])
+    .ok();
+    // The note's new check-in date is after the due date: refused before anything is written.
+    let err = db
+        .run(&[
+            "action",
+            "update",
+            "1",
+            "--status",
+            "in_progress",
+            "--note",
+            "moving",
+            "--check-in",
+            "2024-08-01",
+        ])
+        .fails(2);
+    assert!(err.stderr.contains("due"), "{err:#?}");
+    let actions = db.run(&["action", "list", "--json"]).ok().json();
+    assert_eq!(actions[0]["status"], "open", "{actions:#}");
+    assert_eq!(actions[0]["version"], 1, "{actions:#}");
+    // A reason without --status declined is a usage error, not silently dropped.
+    let err = db
+        .run(&[
+            "action", "update", "1", "--status", "done", "--reason", "why",
+        ])
+        .fails(2);
+    assert!(
+        err.stderr.contains("--reason goes with --status declined"),
+        "{err:#?}"
+    );
+}
+
+#[test]
+fn a_json_import_is_held_to_the_severity_scale() {
+    let dir = TempDir::new("json-severity");
+    let db = Db::sqlite(&dir, "sev.db");
+    db.run(&["new", "Scale"]).ok();
+    let mut doc = db.run(&["export", "PM-1", "--format", "json"]).ok().json();
+    doc["severity"] = "SEV9".into();
+    doc["key"] = serde_json::Value::Null;
+    let file = dir.path("sev9.json");
+    std::fs::write(&file, doc.to_string()).expect("write");
+    let err = db
+        .run(&["import", file.to_str().expect("utf-8 path")])
+        .fails(1);
+    assert!(
+        err.stderr.contains("\"SEV9\" is not a severity"),
+        "{err:#?}"
+    );
+    let list = db.run(&["list", "--json"]).ok().json();
+    assert_eq!(list.as_array().map(Vec::len), Some(1));
+}

@@ -143,13 +143,24 @@ async fn update(ctx: &Ctx, a: ActionUpdateArgs) -> Result<()> {
         f.status = ActionStatus::parse(s.as_str(), a.reason.as_deref()).map_err(|e| invalid(&e))?;
         given = true;
     }
+    if a.reason.is_some() && !matches!(f.status, ActionStatus::Declined { .. }) {
+        return Err(CliError::usage(
+            "--reason goes with --status declined: only a declined action keeps a reason",
+        ));
+    }
     if !given && a.note.is_none() {
         return Err(CliError::usage(
             "nothing to change: give at least one flag, such as --status, --check-in or --note \
              (see debrief action update --help)",
         ));
     }
-    f.validate().map_err(|e| invalid(&e))?;
+    // Check the state both writes lead to before making the first, so a bad --check-in with
+    // --note cannot leave half the change saved.
+    let mut after_note = f.clone();
+    if let (Some(d), Some(_)) = (a.check_in, &a.note) {
+        after_note.check_in = d;
+    }
+    after_note.validate().map_err(|e| invalid(&e))?;
     let mut lines = Vec::new();
     if given {
         let expected = a.if_version.map_or(current.version, Version);

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use debrief_core::PostmortemDocument;
+use debrief_core::{PostmortemDocument, Severity};
 use debrief_store::StoreError;
 
 use super::Ctx;
@@ -54,6 +54,16 @@ pub fn read_document(path: &Path) -> Result<PostmortemDocument> {
 
 pub async fn import(ctx: &Ctx, a: ImportArgs) -> Result<()> {
     let mut doc = read_document(&a.file)?;
+    // Stored records accept any severity they were written with; a document coming in is held
+    // to the scale in force, as a typed --severity is.
+    if let Err(e) =
+        Severity::parse_with_levels(&doc.fields.severity.to_string(), Severity::DEFAULT_LEVELS)
+    {
+        return Err(CliError::failed(format!(
+            "{}: {e}; nothing was imported",
+            a.file.display()
+        )));
+    }
     if a.new_key {
         doc.key = None;
     }
