@@ -17,8 +17,8 @@ use debrief_core::{
 use debrief_store::search::plain_words;
 use debrief_store::{
     ActionFilter, BulkOutcome, Edit, EventQuery, PostmortemFilter, PostmortemSummary, Result,
-    SearchDocument, SearchHit, SearchQuery, Store, StoreError, changes, check_action_allowed,
-    check_document_status, check_edit, check_version, fill_key_moment, follow_milestone, from_json,
+    SearchHit, SearchQuery, Store, StoreError, changes, check_action_allowed,
+    check_document_status, check_edit, check_version, fill_key_moment, follow_milestone,
     occurred_at, prepare_action, prepare_event, prepare_participant, prepare_postmortem,
     status_summary, to_json,
 };
@@ -288,11 +288,7 @@ async fn reindex(conn: &mut PgConnection, id: i64, fields: &PostmortemFields) ->
     .fetch_all(&mut *conn)
     .await
     .map_err(backend)?;
-    let events = bodies
-        .iter()
-        .map(|b| from_json::<EventFields>("event", b))
-        .collect::<Result<Vec<_>>>()?;
-    let doc = SearchDocument::build(fields, &events);
+    let doc = debrief_store::search_document(fields, &bodies)?;
     sqlx::query(
         "INSERT INTO postmortem_search (postmortem_id, title, summary, body, document)
          VALUES ($1, $2::text, $3::text, $4::text,

@@ -23,7 +23,7 @@ use debrief_core::{
 };
 use debrief_store::{
     ActionFilter, BulkOutcome, Edit, EventQuery, PostmortemFilter, PostmortemSummary, Result,
-    SearchDocument, SearchHit, SearchQuery, Store, StoreError, changes, check_action_allowed,
+    SearchHit, SearchQuery, Store, StoreError, changes, check_action_allowed,
     check_document_status, check_edit, check_version, fill_key_moment, follow_milestone,
     occurred_at, prepare_action, prepare_event, prepare_participant, prepare_postmortem,
     status_summary, to_json,
@@ -304,11 +304,7 @@ async fn reindex(conn: &mut SqliteConnection, pm_id: i64, fields: &PostmortemFie
     .fetch_all(&mut *conn)
     .await
     .map_err(backend)?;
-    let events = bodies
-        .iter()
-        .map(|b| debrief_store::from_json::<EventFields>("event", b))
-        .collect::<Result<Vec<_>>>()?;
-    let doc = SearchDocument::build(fields, &events);
+    let doc = debrief_store::search_document(fields, &bodies)?;
     sqlx::query("DELETE FROM postmortem_search WHERE rowid = ?1")
         .bind(pm_id)
         .execute(&mut *conn)

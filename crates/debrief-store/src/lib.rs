@@ -532,6 +532,19 @@ pub fn status_summary(from: Status, to: Status, direction: debrief_core::Directi
     }
 }
 
+/// The search document of a postmortem from its fields and its events' stored JSON bodies (all of
+/// them, hidden ones included), as both adapters rebuild it.
+pub fn search_document(
+    fields: &PostmortemFields,
+    event_bodies: &[String],
+) -> Result<SearchDocument> {
+    let events = event_bodies
+        .iter()
+        .map(|b| from_json::<EventFields>("event", b))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(SearchDocument::build(fields, &events))
+}
+
 /// Serializes a domain value for a JSON column. Domain values always serialize.
 pub fn to_json(value: &impl Serialize) -> Result<String> {
     serde_json::to_string(value)
