@@ -351,46 +351,39 @@ async fn insert_event(
     row.map(|r| event_from_row(&r)).transpose()
 }
 
-/// Applies a milestone event to its postmortem (new version + revision) when it moves a key moment.
+/// Moves the postmortem's key moments after an event was written (new version + revision when
+/// one changes) and returns the postmortem as it is now.
 async fn apply_milestone_in(
     conn: &mut SqliteConnection,
     pm_id: i64,
-    key: Key,
+    mut pm: Postmortem,
     by: &str,
     before: Option<&EventFields>,
     event: &EventFields,
     at: Timestamp,
-) -> Result<()> {
-    if event.milestone.is_none() && before.is_none_or(|b| b.milestone.is_none()) {
-        return Ok(());
-    }
-    let (_, pm) = load_postmortem(conn, key).await?;
+) -> Result<Postmortem> {
     let mut fields = pm.fields.clone();
-    if follow_milestone(&mut fields, before, event) {
-        let diff = changes(&pm.fields, &fields);
-        write_postmortem(
-            conn,
-            pm_id,
-            Version(pm.version.0 + 1),
-            pm.status,
-            &fields,
-            pm.created_at,
-            at,
-        )
-        .await?;
-        record(
-            conn,
-            pm_id,
-            at,
-            by,
-            Entity::Postmortem,
-            None,
-            "key moment follows a milestone event",
-            &diff,
-        )
-        .await?;
+    if !follow_milestone(&mut fields, before, event) {
+        return Ok(pm);
     }
-    Ok(())
+    let diff = changes(&pm.fields, &fields);
+    let version = Version(pm.version.0 + 1);
+    write_postmortem(conn, pm_id, version, pm.status, &fields, pm.created_at, at).await?;
+    record(
+        conn,
+        pm_id,
+        at,
+        by,
+        Entity::Postmortem,
+        None,
+        "key moment follows a milestone event",
+        &diff,
+    )
+    .await?;
+    pm.version = version;
+    pm.updated_at = at;
+    pm.fields = fields;
+    Ok(pm)
 }
 
 async fn load_event(
@@ -800,18 +793,8 @@ impl Store for SqliteStore {
             &changes(&(), &event),
         )
         .await?;
-        apply_milestone_in(&mut tx, pm_id, key, by, None, &event, at).await?;
-        let (_, pm_now) = load_postmortem(&mut tx, key).await?;
-        reindex(
-            &mut tx,
-            pm_id,
-            if pm_now.version == pm.version {
-                &pm.fields
-            } else {
-                &pm_now.fields
-            },
-        )
-        .await?;
+        let pm = apply_milestone_in(&mut tx, pm_id, pm, by, None, &event, at).await?;
+        reindex(&mut tx, pm_id, &pm.fields).await?;
         tx.commit().await.map_err(backend)?;
         Ok(stored)
     }
@@ -827,7 +810,7 @@ impl Store for SqliteStore {
         let event = prepare_event(event)?;
         let at = now();
         let mut tx = self.begin_write().await?;
-        let pm_id = postmortem_id(&mut tx, key).await?;
+        let (pm_id, pm) = load_postmortem(&mut tx, key).await?;
         let current = load_event(&mut tx, pm_id, key, id).await?;
         let Edit::Apply {
             version,
@@ -853,8 +836,8 @@ impl Store for SqliteStore {
             &diff,
         )
         .await?;
-        apply_milestone_in(&mut tx, pm_id, key, by, Some(&current.fields), &event, at).await?;
-        let (_, pm) = load_postmortem(&mut tx, key).await?;
+        let pm =
+            apply_milestone_in(&mut tx, pm_id, pm, by, Some(&current.fields), &event, at).await?;
         reindex(&mut tx, pm_id, &pm.fields).await?;
         let stored = load_event(&mut tx, pm_id, key, id).await?;
         tx.commit().await.map_err(backend)?;
@@ -915,7 +898,7 @@ impl Store for SqliteStore {
             .collect::<Result<Vec<_>>>()?;
         let at = now();
         let mut tx = self.begin_write().await?;
-        let (pm_id, pm) = load_postmortem(&mut tx, key).await?;
+        let (pm_id, mut pm) = load_postmortem(&mut tx, key).await?;
         let mut outcome = BulkOutcome::default();
         let mut milestones = Vec::new();
         for e in &events {
@@ -950,19 +933,9 @@ impl Store for SqliteStore {
             )
             .await?;
             for e in milestones {
-                apply_milestone_in(&mut tx, pm_id, key, by, None, e, at).await?;
+                pm = apply_milestone_in(&mut tx, pm_id, pm, by, None, e, at).await?;
             }
-            let (_, now_pm) = load_postmortem(&mut tx, key).await?;
-            reindex(
-                &mut tx,
-                pm_id,
-                if now_pm.version == pm.version {
-                    &pm.fields
-                } else {
-                    &now_pm.fields
-                },
-            )
-            .await?;
+            reindex(&mut tx, pm_id, &pm.fields).await?;
         }
         tx.commit().await.map_err(backend)?;
         Ok(outcome)
