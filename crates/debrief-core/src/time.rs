@@ -135,6 +135,9 @@ impl std::str::FromStr for Zone {
 }
 
 fn parse_offset(s: &str) -> Option<Offset> {
+    if !s.is_ascii() {
+        return None;
+    }
     let (sign, rest) = match s.as_bytes().first()? {
         b'+' => (1, &s[1..]),
         b'-' => (-1, &s[1..]),
@@ -659,6 +662,8 @@ mod tests {
     #[test]
     fn zones() {
         assert!("Mars/Olympus".parse::<Zone>().is_err());
+        // Four bytes that are one character are not an offset (and do not panic).
+        assert!("+𐒣".parse::<Zone>().is_err());
         assert_eq!("+0100".parse::<Zone>().expect("off").name(), "+01:00");
         assert_eq!("utc".parse::<Zone>().expect("utc").name(), "UTC");
     }
