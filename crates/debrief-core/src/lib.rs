@@ -9,6 +9,7 @@ mod error;
 
 pub mod action;
 pub mod document;
+pub mod forms;
 pub mod participant;
 pub mod postmortem;
 pub mod readiness;
@@ -16,6 +17,7 @@ pub mod revision;
 pub mod text;
 pub mod time;
 pub mod timeline;
+pub mod user;
 
 pub use error::ParseError;
 
@@ -35,3 +37,4 @@ pub use time::{Moment, Precision, Zone};
 pub use timeline::{
     Account, Actor, ActorKind, EventFields, EventId, EventKind, Outcome, Source, TimelineEvent,
 };
+pub use user::{Access, ApiToken, Email, Reader, Scope, TokenId, User, UserId, UserRole};

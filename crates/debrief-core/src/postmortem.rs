@@ -125,6 +125,14 @@ impl Severity {
     }
 }
 
+impl Severity {
+    /// Refuses a severity outside the scale in force. Stored records keep the severity they were
+    /// written with; new input (a form, an API body, an imported document) is held to the scale.
+    pub fn check_scale(self, levels: u8) -> Result<(), ParseError> {
+        Severity::parse_with_levels(&self.to_string(), levels).map(|_| ())
+    }
+}
+
 impl Default for Severity {
     fn default() -> Self {
         Severity(3)

@@ -77,6 +77,41 @@ fn diff_into(path: &str, before: &Value, after: &Value, out: &mut Vec<FieldChang
     }
 }
 
+/// Undoes `changes` on `value`: every changed path gets its `before` value back (`null` removes
+/// the field). Applying the changes of later revisions, newest first, gives the value as it was
+/// at an earlier revision — which is how a postmortem is restored.
+pub fn undo(value: &mut Value, changes: &[FieldChange]) {
+    for change in changes {
+        set_path(value, &change.field, change.before.clone());
+    }
+}
+
+fn set_path(value: &mut Value, path: &str, new: Value) {
+    let (head, rest) = match path.split_once('.') {
+        Some((head, rest)) => (head, Some(rest)),
+        None => (path, None),
+    };
+    if !value.is_object() {
+        *value = Value::Object(serde_json::Map::new());
+    }
+    let Value::Object(map) = value else { return };
+    match rest {
+        None if new.is_null() => {
+            map.remove(head);
+        }
+        None => {
+            map.insert(head.to_owned(), new);
+        }
+        Some(rest) => {
+            let child = map.entry(head.to_owned()).or_insert(Value::Null);
+            set_path(child, rest, new);
+            if child.as_object().is_some_and(serde_json::Map::is_empty) {
+                map.remove(head);
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -91,5 +126,17 @@ mod tests {
         assert_eq!(fields, vec!["meeting.notes", "tags", "title"]);
         assert_eq!(d[2].before, json!("A"));
         assert!(diff(&a, &a).is_empty());
+    }
+
+    #[test]
+    fn undo_reverses_a_diff() {
+        let a = json!({"title": "A", "meeting": {"location": "Room 1"}, "tags": ["x"]});
+        let b = json!({"title": "B", "meeting": {"location": "Room 1", "notes": "n"}, "tags": ["x", "y"], "impact": "i"});
+        let mut v = b.clone();
+        undo(&mut v, &diff(&a, &b));
+        assert_eq!(v, a);
+        let mut w = a.clone();
+        undo(&mut w, &diff(&b, &a));
+        assert_eq!(w, b);
     }
 }

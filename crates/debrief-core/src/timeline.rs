@@ -244,7 +244,7 @@ impl EventFields {
             return Err(ParseError::new(
                 "milestone",
                 format!(
-                    "only a milestone event can set a key moment (this event is a {})",
+                    "only a milestone event can set a key moment (this event's kind is {})",
                     self.kind
                 ),
             ));

@@ -7,6 +7,7 @@
 //! indexed text. Edits use optimistic concurrency: the row is locked, its version compared, and
 //! a stale edit refused with the current record. Every use case is one transaction.
 
+mod accounts;
 mod migrate;
 mod rows;
 mod store;

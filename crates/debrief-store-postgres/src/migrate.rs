@@ -15,10 +15,16 @@ struct Migration {
 }
 
 /// Every migration, in order. Never edit one that has shipped: add the next instead.
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    sql: include_str!("../migrations/0001_initial.sql"),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        sql: include_str!("../migrations/0001_initial.sql"),
+    },
+    Migration {
+        version: 2,
+        sql: include_str!("../migrations/0002_accounts.sql"),
+    },
+];
 
 /// The advisory lock that serializes migrators ("debrief" in ASCII, plus one).
 const MIGRATION_LOCK: i64 = 0x6465_6272_6965_6601;

@@ -4,9 +4,9 @@
 
 use debrief_core::time::timestamp_from_micros;
 use debrief_core::{
-    ActionFields, ActionId, ActionItem, EventFields, EventId, Key, Participant, ParticipantFields,
-    ParticipantId, Postmortem, PostmortemFields, ProgressUpdate, Revision, Severity, Status,
-    TimelineEvent, Version,
+    ActionFields, ActionId, ActionItem, ApiToken, EventFields, EventId, Key, Participant,
+    ParticipantFields, ParticipantId, Postmortem, PostmortemFields, ProgressUpdate, Revision,
+    Severity, Status, TimelineEvent, TokenId, User, UserId, Version,
 };
 use debrief_store::{PostmortemSummary, Result, StoreError, from_json};
 use jiff::Timestamp;
@@ -220,5 +220,68 @@ pub(crate) fn revision(row: RevisionRow) -> Result<Revision> {
         entity_id,
         summary,
         changes: from_json("revision changes", &changes)?,
+    })
+}
+
+/// A stored value that no longer parses (a row written by hand, or by a newer Debrief).
+fn unreadable(what: &'static str) -> impl Fn(debrief_core::ParseError) -> StoreError {
+    move |e| StoreError::Backend(format!("stored {what} is unreadable: {e}"))
+}
+
+/// The columns of a user row (`users u`), in the order of `UserRow`.
+macro_rules! user_columns {
+    () => {
+        "u.id, u.name, u.email, u.role, u.disabled, u.created_at"
+    };
+}
+pub(crate) use user_columns;
+
+/// `id, name, email, role, disabled, created_at`.
+pub(crate) type UserRow = (i64, String, String, String, bool, i64);
+
+pub(crate) fn user(row: UserRow) -> Result<User> {
+    let (id, name, email, role, disabled, created_at) = row;
+    Ok(User {
+        id: UserId(id),
+        name: name.parse().map_err(unreadable("user name"))?,
+        email: email.parse().map_err(unreadable("email"))?,
+        role: role.parse().map_err(unreadable("user role"))?,
+        disabled,
+        created_at: instant(created_at)?,
+    })
+}
+
+/// The columns of an API token row (`api_tokens t`), in the order of `TokenRow`.
+macro_rules! token_columns {
+    () => {
+        "t.id, t.user_id, t.name, t.scope, t.created_at, t.expires_at, t.last_used_at, \
+     t.revoked_at"
+    };
+}
+pub(crate) use token_columns;
+
+/// `id, user_id, name, scope, created_at, expires_at, last_used_at, revoked_at`.
+pub(crate) type TokenRow = (
+    i64,
+    i64,
+    String,
+    String,
+    i64,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+);
+
+pub(crate) fn token(row: TokenRow) -> Result<ApiToken> {
+    let (id, user_id, name, scope, created_at, expires_at, last_used_at, revoked_at) = row;
+    Ok(ApiToken {
+        id: TokenId(id),
+        user_id: UserId(user_id),
+        name: name.parse().map_err(unreadable("token name"))?,
+        scope: scope.parse().map_err(unreadable("token scope"))?,
+        created_at: instant(created_at)?,
+        expires_at: expires_at.map(instant).transpose()?,
+        last_used_at: last_used_at.map(instant).transpose()?,
+        revoked_at: revoked_at.map(instant).transpose()?,
     })
 }

@@ -17,12 +17,13 @@ use debrief_core::{
 use debrief_store::search::plain_words;
 use debrief_store::{
     ActionFilter, BulkOutcome, Edit, EventQuery, PostmortemFilter, PostmortemSummary, Result,
-    SearchHit, SearchQuery, Store, StoreError, changes, check_action_allowed,
+    SearchHit, SearchQuery, Stats, Store, StoreError, changes, check_action_allowed,
     check_document_status, check_edit, check_version, fill_key_moment, follow_milestone,
     occurred_at, prepare_action, prepare_event, prepare_participant, prepare_postmortem,
     status_summary, to_json,
 };
 use jiff::Timestamp;
+use jiff::civil::Date;
 use sqlx::postgres::PgConnection;
 use sqlx::{Postgres, QueryBuilder};
 
@@ -553,6 +554,23 @@ fn push_filters(q: &mut QueryBuilder<Postgres>, filter: &PostmortemFilter) {
 impl Store for PostgresStore {
     fn backend(&self) -> &'static str {
         "postgres"
+    }
+
+    async fn stats(&self, today: Date) -> Result<Stats> {
+        let counts: Vec<(String, i64)> =
+            sqlx::query_as("SELECT status, COUNT(*) FROM postmortems GROUP BY status")
+                .fetch_all(&self.pool)
+                .await
+                .map_err(backend)?;
+        let (open, overdue): (i64, i64) = sqlx::query_as(
+            "SELECT COUNT(*), COUNT(*) FILTER (WHERE check_in < $1::date) FROM actions
+             WHERE status IN ('open', 'in_progress')",
+        )
+        .bind(today.to_string())
+        .fetch_one(&self.pool)
+        .await
+        .map_err(backend)?;
+        Stats::from_counts(&counts, open, overdue)
     }
 
     async fn create_postmortem(&self, by: &str, fields: PostmortemFields) -> Result<Postmortem> {

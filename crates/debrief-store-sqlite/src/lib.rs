@@ -4,6 +4,7 @@
 //! Every write use case runs in one `BEGIN IMMEDIATE` transaction, so writers queue on the
 //! database lock instead of failing half-way, and a crash never leaves half a change.
 
+mod accounts;
 mod migrate;
 mod rows;
 
@@ -13,6 +14,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use jiff::Timestamp;
+use jiff::civil::Date;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection, SqlitePool};
 
@@ -23,7 +25,7 @@ use debrief_core::{
 };
 use debrief_store::{
     ActionFilter, BulkOutcome, Edit, EventQuery, PostmortemFilter, PostmortemSummary, Result,
-    SearchHit, SearchQuery, Store, StoreError, changes, check_action_allowed,
+    SearchHit, SearchQuery, Stats, Store, StoreError, changes, check_action_allowed,
     check_document_status, check_edit, check_version, fill_key_moment, follow_milestone,
     occurred_at, prepare_action, prepare_event, prepare_participant, prepare_postmortem,
     status_summary, to_json,
@@ -557,6 +559,23 @@ fn has_filters(f: &PostmortemFilter) -> bool {
 impl Store for SqliteStore {
     fn backend(&self) -> &'static str {
         "sqlite"
+    }
+
+    async fn stats(&self, today: Date) -> Result<Stats> {
+        let counts: Vec<(String, i64)> =
+            sqlx::query_as("SELECT status, COUNT(*) FROM postmortems GROUP BY status")
+                .fetch_all(&self.pool)
+                .await
+                .map_err(backend)?;
+        let (open, overdue): (i64, i64) = sqlx::query_as(
+            "SELECT COUNT(*), COALESCE(SUM(check_in < ?1), 0) FROM actions
+             WHERE status IN ('open', 'in_progress')",
+        )
+        .bind(today.to_string())
+        .fetch_one(&self.pool)
+        .await
+        .map_err(backend)?;
+        Stats::from_counts(&counts, open, overdue)
     }
 
     async fn create_postmortem(&self, by: &str, fields: PostmortemFields) -> Result<Postmortem> {

@@ -7,7 +7,10 @@ use sqlx::SqlitePool;
 use crate::rows::backend;
 
 /// Every migration, in order. Never edit one that has shipped: add the next.
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/0001_initial.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/0001_initial.sql")),
+    (2, include_str!("../migrations/0002_accounts.sql")),
+];
 
 pub async fn run(pool: &SqlitePool) -> Result<Vec<i64>> {
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.map_err(backend)?;

@@ -3,8 +3,8 @@
 
 use debrief_core::time::timestamp_from_micros;
 use debrief_core::{
-    ActionId, ActionItem, Entity, EventId, Key, Label, Participant, ParticipantId, Postmortem,
-    Revision, Severity, Status, TimelineEvent, Version,
+    ActionId, ActionItem, ApiToken, Entity, EventId, Key, Label, Participant, ParticipantId,
+    Postmortem, Revision, Severity, Status, TimelineEvent, TokenId, User, UserId, Version,
 };
 use debrief_store::{PostmortemSummary, Result, StoreError, from_json};
 use jiff::Timestamp;
@@ -17,6 +17,11 @@ pub const EVENT_COLUMNS: &str = "id, version, recorded_at, body";
 pub const ACTION_COLUMNS: &str =
     "a.id, p.number, a.version, a.created_at, a.updated_at, a.body, a.progress";
 pub const PARTICIPANT_COLUMNS: &str = "id, version, body";
+pub const USER_COLUMNS: &str = "id, name, email, role, disabled, created_at";
+/// [`USER_COLUMNS`] of `users u`, for joins.
+pub const JOINED_USER_COLUMNS: &str = "u.id, u.name, u.email, u.role, u.disabled, u.created_at";
+pub const TOKEN_COLUMNS: &str =
+    "id, user_id, name, scope, created_at, expires_at, last_used_at, revoked_at";
 
 /// A database failure, as the port reports it.
 pub fn backend(e: sqlx::Error) -> StoreError {
@@ -32,6 +37,12 @@ where
 
 fn instant(row: &SqliteRow, column: &str) -> Result<Timestamp> {
     Ok(timestamp_from_micros(get(row, column)?)?)
+}
+
+fn optional_instant(row: &SqliteRow, column: &str) -> Result<Option<Timestamp>> {
+    Ok(get::<Option<i64>>(row, column)?
+        .map(timestamp_from_micros)
+        .transpose()?)
 }
 
 fn key(row: &SqliteRow) -> Result<Key> {
@@ -111,5 +122,29 @@ pub fn revision_from_row(row: &SqliteRow) -> Result<Revision> {
         entity_id: get(row, "entity_id")?,
         summary: get(row, "summary")?,
         changes: from_json("revision", get::<&str>(row, "changes")?)?,
+    })
+}
+
+pub fn user_from_row(row: &SqliteRow) -> Result<User> {
+    Ok(User {
+        id: UserId(get(row, "id")?),
+        name: get::<&str>(row, "name")?.parse()?,
+        email: get::<&str>(row, "email")?.parse()?,
+        role: get::<&str>(row, "role")?.parse()?,
+        disabled: get(row, "disabled")?,
+        created_at: instant(row, "created_at")?,
+    })
+}
+
+pub fn token_from_row(row: &SqliteRow) -> Result<ApiToken> {
+    Ok(ApiToken {
+        id: TokenId(get(row, "id")?),
+        user_id: UserId(get(row, "user_id")?),
+        name: get::<&str>(row, "name")?.parse()?,
+        scope: get::<&str>(row, "scope")?.parse()?,
+        created_at: instant(row, "created_at")?,
+        expires_at: optional_instant(row, "expires_at")?,
+        last_used_at: optional_instant(row, "last_used_at")?,
+        revoked_at: optional_instant(row, "revoked_at")?,
     })
 }

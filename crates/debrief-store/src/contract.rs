@@ -6,14 +6,17 @@
 use std::sync::Arc;
 
 use debrief_core::{
-    ActionFields, ActionStatus, ContributingFactor, Entity, EventFields, EventKind, Key, KeyMoment,
-    LessonKind, Moment, ParticipantFields, PostmortemDocument, PostmortemFields, ProgressUpdate,
-    Question, Role, Severity, Source, Status, Version, Zone,
+    ActionFields, ActionStatus, ApiToken, ContributingFactor, Email, Entity, EventFields,
+    EventKind, Key, KeyMoment, LessonKind, Moment, ParticipantFields, PostmortemDocument,
+    PostmortemFields, ProgressUpdate, Question, Role, Scope, Severity, Source, Status, TokenId,
+    User, UserId, UserRole, Version, Zone,
 };
+use jiff::Timestamp;
 use jiff::civil::Date;
 
 use crate::{
-    ActionFilter, ActionStatusName, EventQuery, PostmortemFilter, SearchQuery, Store, StoreError,
+    ActionFilter, ActionStatusName, EventQuery, NewSession, NewToken, NewUser, PostmortemFilter,
+    SearchQuery, Session, Store, StoreError, UserChange,
 };
 
 /// Every case, by name: the adapters' test files generate one test per name.
@@ -38,6 +41,13 @@ macro_rules! contract_tests {
             search_ranks_and_filters,
             search_covers_timeline_factors_lessons,
             import_document_keeps_everything,
+            first_admin_is_created_once,
+            first_admin_race_has_one_winner,
+            duplicate_email_is_refused,
+            credentials_are_found_by_email,
+            update_user_and_disabling_ends_sessions,
+            sessions_expire_and_can_be_deleted,
+            tokens_list_revoke_and_authenticate,
         );
     };
     (@cases $setup:path; $($case:ident),* $(,)?) => {
@@ -1322,5 +1332,608 @@ pub async fn import_document_keeps_everything(store: Arc<dyn Store>) {
     assert_eq!(
         keys(&hits, |h| h.postmortem.key),
         ["PM-44", "PM-42", "PM-7"]
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Accounts: users, sessions, API tokens. Instants are fixed (no sleeping): `now` is an argument.
+
+/// `2025-03-01` at `hms` UTC.
+fn at(hms: &str) -> Timestamp {
+    format!("2025-03-01T{hms}Z").parse().expect("test instant")
+}
+
+fn email(s: &str) -> Email {
+    s.parse().expect("email")
+}
+
+/// A stand-in for a hex SHA-256: the store only compares it.
+fn hash(n: u8) -> String {
+    format!("{n:02x}").repeat(32)
+}
+
+fn password_hash(name: &str) -> String {
+    format!("$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ${name}")
+}
+
+fn new_user(name: &str, mail: &str, role: UserRole) -> NewUser {
+    NewUser {
+        name: name.parse().expect("name"),
+        email: email(mail),
+        role,
+        password_hash: password_hash(name),
+    }
+}
+
+fn new_session(n: u8, user: UserId, expires_at: Timestamp) -> NewSession {
+    NewSession {
+        hash: hash(n),
+        user_id: user,
+        csrf: format!("csrf-{n}"),
+        created_at: at("09:00:00"),
+        expires_at,
+    }
+}
+
+fn new_token(
+    n: u8,
+    user: UserId,
+    created_at: Timestamp,
+    expires_at: Option<Timestamp>,
+) -> NewToken {
+    NewToken {
+        user_id: user,
+        name: format!("token {n}").parse().expect("name"),
+        scope: Scope::Write,
+        hash: hash(n),
+        created_at,
+        expires_at,
+    }
+}
+
+fn disable(disabled: bool) -> UserChange {
+    UserChange {
+        disabled: Some(disabled),
+        ..UserChange::default()
+    }
+}
+
+fn token_ids(tokens: &[ApiToken]) -> Vec<TokenId> {
+    tokens.iter().map(|t| t.id).collect()
+}
+
+fn assert_not_found(err: StoreError, expected: &str) {
+    assert!(
+        matches!(err, StoreError::NotFound(ref what) if what == expected),
+        "expected NotFound({expected:?}), got {err}"
+    );
+}
+
+pub async fn first_admin_is_created_once(store: Arc<dyn Store>) {
+    assert_eq!(store.count_users().await.expect("count"), 0);
+    assert!(store.list_users().await.expect("list").is_empty());
+    let ana = store
+        .create_user(new_user("Ana", "ana@example.com", UserRole::Admin), true)
+        .await
+        .expect("first admin");
+    assert_eq!(ana.name.as_str(), "Ana");
+    assert_eq!(ana.email, email("ana@example.com"));
+    assert_eq!(ana.role, UserRole::Admin);
+    assert!(!ana.disabled);
+    assert_eq!(store.count_users().await.expect("count"), 1);
+
+    // A second setup is refused and writes nothing.
+    let err = store
+        .create_user(new_user("Bo", "bo@example.com", UserRole::Admin), true)
+        .await
+        .expect_err("already set up");
+    assert!(
+        matches!(err, StoreError::Duplicate(ref what) if what.contains("already set up")),
+        "{err}"
+    );
+    assert_eq!(store.count_users().await.expect("count"), 1);
+    assert!(
+        store
+            .credentials(&email("bo@example.com"))
+            .await
+            .expect("lookup")
+            .is_none()
+    );
+
+    // Once set up, users are added the ordinary way; they are listed by id.
+    let bo = store
+        .create_user(new_user("Bo", "bo@example.com", UserRole::Editor), false)
+        .await
+        .expect("second user");
+    assert_ne!(bo.id, ana.id);
+    assert_eq!(store.count_users().await.expect("count"), 2);
+    assert_eq!(
+        store.list_users().await.expect("list"),
+        [ana.clone(), bo.clone()]
+    );
+    assert_eq!(store.get_user(ana.id).await.expect("get"), ana);
+    assert_eq!(store.get_user(bo.id).await.expect("get"), bo);
+    assert_not_found(
+        store.get_user(UserId(999)).await.expect_err("unknown"),
+        "user 999",
+    );
+}
+
+pub async fn first_admin_race_has_one_winner(store: Arc<dyn Store>) {
+    // Warm the connection pool first, so that the racers meet in the database, not in the pool.
+    let readers: Vec<_> = (0..8)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move { store.count_users().await })
+        })
+        .collect();
+    for r in readers {
+        assert_eq!(r.await.expect("task").expect("count"), 0);
+    }
+    let mut tasks = Vec::new();
+    for i in 0..8 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            store
+                .create_user(
+                    new_user(
+                        &format!("Admin {i}"),
+                        &format!("admin{i}@example.com"),
+                        UserRole::Admin,
+                    ),
+                    true,
+                )
+                .await
+        }));
+    }
+    let mut wins = 0;
+    let mut refused = 0;
+    for t in tasks {
+        match t.await.expect("task") {
+            Ok(_) => wins += 1,
+            Err(StoreError::Duplicate(_)) => refused += 1,
+            Err(e) => panic!("unexpected error: {e}"),
+        }
+    }
+    assert_eq!((wins, refused), (1, 7));
+    assert_eq!(store.count_users().await.expect("count"), 1);
+}
+
+pub async fn duplicate_email_is_refused(store: Arc<dyn Store>) {
+    let ana = store
+        .create_user(new_user("Ana", "ana@example.com", UserRole::Editor), false)
+        .await
+        .expect("create");
+    // Emails are compared as the domain stores them: lowercased.
+    let err = store
+        .create_user(
+            new_user("Ana Again", " Ana@Example.COM ", UserRole::Viewer),
+            false,
+        )
+        .await
+        .expect_err("duplicate");
+    assert!(
+        matches!(err, StoreError::Duplicate(ref what) if what == "a user with email ana@example.com"),
+        "{err}"
+    );
+    assert_eq!(store.count_users().await.expect("count"), 1);
+    assert_eq!(store.list_users().await.expect("list"), [ana]);
+}
+
+pub async fn credentials_are_found_by_email(store: Arc<dyn Store>) {
+    let ana = store
+        .create_user(new_user("Ana", "ana@example.com", UserRole::Viewer), false)
+        .await
+        .expect("create");
+    let found = store
+        .credentials(&email("ANA@example.com"))
+        .await
+        .expect("lookup")
+        .expect("found");
+    assert_eq!(found.user, ana);
+    assert_eq!(found.password_hash, password_hash("Ana"));
+    assert!(
+        store
+            .credentials(&email("nobody@example.com"))
+            .await
+            .expect("lookup")
+            .is_none()
+    );
+    // A disabled user is still found: telling them apart is the caller's business.
+    store
+        .update_user(ana.id, disable(true))
+        .await
+        .expect("disable");
+    let found = store
+        .credentials(&email("ana@example.com"))
+        .await
+        .expect("lookup")
+        .expect("found");
+    assert!(found.user.disabled);
+}
+
+pub async fn update_user_and_disabling_ends_sessions(store: Arc<dyn Store>) {
+    let ana = store
+        .create_user(new_user("Ana", "ana@example.com", UserRole::Admin), true)
+        .await
+        .expect("create");
+    let bo = store
+        .create_user(new_user("Bo", "bo@example.com", UserRole::Viewer), false)
+        .await
+        .expect("create");
+
+    // A role change leaves everything else as it was.
+    let promoted = store
+        .update_user(
+            bo.id,
+            UserChange {
+                role: Some(UserRole::Editor),
+                ..UserChange::default()
+            },
+        )
+        .await
+        .expect("promote");
+    assert_eq!(
+        promoted,
+        User {
+            role: UserRole::Editor,
+            ..bo.clone()
+        }
+    );
+    assert_eq!(store.get_user(bo.id).await.expect("get"), promoted);
+    let renamed = store
+        .update_user(
+            bo.id,
+            UserChange {
+                name: Some("Bo Li".parse().expect("name")),
+                password_hash: Some(password_hash("new")),
+                ..UserChange::default()
+            },
+        )
+        .await
+        .expect("rename");
+    assert_eq!(renamed.name.as_str(), "Bo Li");
+    assert_eq!(renamed.role, UserRole::Editor);
+    let creds = store
+        .credentials(&bo.email)
+        .await
+        .expect("lookup")
+        .expect("found");
+    assert_eq!(creds.password_hash, password_hash("new"));
+    assert_eq!(
+        store
+            .update_user(bo.id, UserChange::default())
+            .await
+            .expect("no change"),
+        renamed
+    );
+    assert_not_found(
+        store
+            .update_user(UserId(999), disable(true))
+            .await
+            .expect_err("unknown"),
+        "user 999",
+    );
+
+    // Bo has two sessions and a token; Ana has a session.
+    let t0 = at("10:00:00");
+    let end = at("18:00:00");
+    for s in [
+        new_session(1, bo.id, end),
+        new_session(2, bo.id, end),
+        new_session(3, ana.id, end),
+    ] {
+        store.create_session(s).await.expect("session");
+    }
+    let token = store
+        .create_token(new_token(4, bo.id, t0, None))
+        .await
+        .expect("token");
+    assert!(store.session(&hash(1), t0).await.expect("s").is_some());
+    assert!(
+        store
+            .authenticate_token(&hash(4), t0)
+            .await
+            .expect("auth")
+            .is_some()
+    );
+
+    // Disabling Bo ends his sessions (only his) and stops his token.
+    let disabled = store
+        .update_user(bo.id, disable(true))
+        .await
+        .expect("disable");
+    assert!(disabled.disabled);
+    assert!(store.session(&hash(1), t0).await.expect("s").is_none());
+    assert!(store.session(&hash(2), t0).await.expect("s").is_none());
+    assert!(store.session(&hash(3), t0).await.expect("s").is_some());
+    assert!(
+        store
+            .authenticate_token(&hash(4), at("10:05:00"))
+            .await
+            .expect("auth")
+            .is_none()
+    );
+    // A session made for a disabled user does not let them in either.
+    store
+        .create_session(new_session(5, bo.id, end))
+        .await
+        .expect("session");
+    assert!(store.session(&hash(5), t0).await.expect("s").is_none());
+
+    // Enabled again: the token works (it was never revoked), the ended sessions stay ended.
+    let enabled = store
+        .update_user(bo.id, disable(false))
+        .await
+        .expect("enable");
+    assert!(!enabled.disabled);
+    assert!(store.session(&hash(1), t0).await.expect("s").is_none());
+    assert!(store.session(&hash(2), t0).await.expect("s").is_none());
+    let (used, user) = store
+        .authenticate_token(&hash(4), at("10:10:00"))
+        .await
+        .expect("auth")
+        .expect("active again");
+    assert_eq!(used.id, token.id);
+    assert_eq!(used.last_used_at, Some(at("10:10:00")));
+    assert_eq!(user, enabled);
+}
+
+pub async fn sessions_expire_and_can_be_deleted(store: Arc<dyn Store>) {
+    let ana = store
+        .create_user(new_user("Ana", "ana@example.com", UserRole::Editor), false)
+        .await
+        .expect("create");
+    let end = at("12:00:00");
+    store
+        .create_session(new_session(1, ana.id, end))
+        .await
+        .expect("session");
+    let live = store
+        .session(&hash(1), at("11:59:59"))
+        .await
+        .expect("lookup")
+        .expect("live");
+    assert_eq!(
+        live,
+        Session {
+            user: ana.clone(),
+            csrf: "csrf-1".into(),
+            expires_at: end,
+        }
+    );
+    // Expired at its expiry instant, and after.
+    assert!(store.session(&hash(1), end).await.expect("s").is_none());
+    assert!(
+        store
+            .session(&hash(1), at("13:00:00"))
+            .await
+            .expect("s")
+            .is_none()
+    );
+    assert!(
+        store
+            .session(&hash(9), at("10:00:00"))
+            .await
+            .expect("s")
+            .is_none()
+    );
+
+    let err = store
+        .create_session(new_session(1, ana.id, end))
+        .await
+        .expect_err("same hash");
+    assert!(matches!(err, StoreError::Duplicate(_)), "{err}");
+    assert_not_found(
+        store
+            .create_session(new_session(9, UserId(999), end))
+            .await
+            .expect_err("unknown user"),
+        "user 999",
+    );
+
+    // Signing out deletes the session; doing it twice is fine.
+    store.delete_session(&hash(1)).await.expect("delete");
+    assert!(
+        store
+            .session(&hash(1), at("10:00:00"))
+            .await
+            .expect("s")
+            .is_none()
+    );
+    store.delete_session(&hash(1)).await.expect("delete again");
+
+    // Clean-up removes what has expired at `now` (its expiry instant included), nothing else.
+    for (n, expires) in [(2, "11:00:00"), (3, "12:00:00"), (4, "13:00:00")] {
+        store
+            .create_session(new_session(n, ana.id, at(expires)))
+            .await
+            .expect("session");
+    }
+    assert_eq!(
+        store
+            .delete_expired_sessions(at("12:00:00"))
+            .await
+            .expect("clean"),
+        2
+    );
+    assert_eq!(
+        store
+            .delete_expired_sessions(at("12:00:00"))
+            .await
+            .expect("clean"),
+        0
+    );
+    assert!(
+        store
+            .session(&hash(4), at("12:30:00"))
+            .await
+            .expect("s")
+            .is_some()
+    );
+    assert!(
+        store
+            .session(&hash(3), at("10:00:00"))
+            .await
+            .expect("s")
+            .is_none()
+    );
+}
+
+pub async fn tokens_list_revoke_and_authenticate(store: Arc<dyn Store>) {
+    let ana = store
+        .create_user(new_user("Ana", "ana@example.com", UserRole::Admin), true)
+        .await
+        .expect("create");
+    let bo = store
+        .create_user(new_user("Bo", "bo@example.com", UserRole::Editor), false)
+        .await
+        .expect("create");
+    let a1 = store
+        .create_token(new_token(1, ana.id, at("10:00:00"), None))
+        .await
+        .expect("token");
+    assert_eq!(
+        a1,
+        ApiToken {
+            id: a1.id,
+            user_id: ana.id,
+            name: "token 1".parse().expect("name"),
+            scope: Scope::Write,
+            created_at: at("10:00:00"),
+            expires_at: None,
+            last_used_at: None,
+            revoked_at: None,
+        }
+    );
+    let b1 = store
+        .create_token(new_token(2, bo.id, at("11:00:00"), Some(at("12:00:00"))))
+        .await
+        .expect("token");
+    let a2 = store
+        .create_token(new_token(3, ana.id, at("10:30:00"), None))
+        .await
+        .expect("token");
+
+    // Newest first, by creation time (not by id).
+    assert_eq!(
+        token_ids(&store.list_tokens(None).await.expect("list")),
+        [b1.id, a2.id, a1.id]
+    );
+    assert_eq!(
+        store.list_tokens(Some(ana.id)).await.expect("list"),
+        [a2.clone(), a1.clone()]
+    );
+    assert_eq!(
+        store.list_tokens(Some(bo.id)).await.expect("list"),
+        std::slice::from_ref(&b1)
+    );
+
+    let err = store
+        .create_token(new_token(1, bo.id, at("11:00:00"), None))
+        .await
+        .expect_err("same hash");
+    assert!(matches!(err, StoreError::Duplicate(_)), "{err}");
+    assert_not_found(
+        store
+            .create_token(new_token(9, UserId(999), at("11:00:00"), None))
+            .await
+            .expect_err("unknown user"),
+        "user 999",
+    );
+
+    // Using a token records when.
+    let (used, user) = store
+        .authenticate_token(&hash(1), at("14:00:00"))
+        .await
+        .expect("auth")
+        .expect("active");
+    assert_eq!(
+        used,
+        ApiToken {
+            last_used_at: Some(at("14:00:00")),
+            ..a1.clone()
+        }
+    );
+    assert_eq!(user, ana);
+    assert_eq!(
+        store.list_tokens(Some(ana.id)).await.expect("list")[1],
+        used
+    );
+    assert!(
+        store
+            .authenticate_token(&hash(9), at("14:00:00"))
+            .await
+            .expect("auth")
+            .is_none()
+    );
+
+    // An expired token is refused from its expiry instant on, and the refusal is not a use.
+    assert!(
+        store
+            .authenticate_token(&hash(2), at("11:59:59"))
+            .await
+            .expect("auth")
+            .is_some()
+    );
+    for now in ["12:00:00", "13:00:00"] {
+        assert!(
+            store
+                .authenticate_token(&hash(2), at(now))
+                .await
+                .expect("auth")
+                .is_none(),
+            "{now}"
+        );
+    }
+    assert_eq!(
+        store.list_tokens(Some(bo.id)).await.expect("list")[0].last_used_at,
+        Some(at("11:59:59"))
+    );
+
+    // Revoking is idempotent and keeps the first time; a revoked token is refused but listed.
+    let revoked = store
+        .revoke_token(a1.id, at("15:00:00"))
+        .await
+        .expect("revoke");
+    assert_eq!(
+        revoked,
+        ApiToken {
+            revoked_at: Some(at("15:00:00")),
+            ..used
+        }
+    );
+    assert!(!revoked.is_active(at("15:00:01")));
+    assert_eq!(
+        store
+            .revoke_token(a1.id, at("16:00:00"))
+            .await
+            .expect("revoke again"),
+        revoked
+    );
+    assert!(
+        store
+            .authenticate_token(&hash(1), at("15:30:00"))
+            .await
+            .expect("auth")
+            .is_none()
+    );
+    let all = store.list_tokens(None).await.expect("list");
+    assert_eq!(token_ids(&all), [b1.id, a2.id, a1.id]);
+    assert_eq!(all[2], revoked);
+    assert_not_found(
+        store
+            .revoke_token(TokenId(999), at("15:00:00"))
+            .await
+            .expect_err("unknown"),
+        "token 999",
+    );
+    // The other token of the same user is untouched.
+    assert!(
+        store
+            .authenticate_token(&hash(3), at("16:00:00"))
+            .await
+            .expect("auth")
+            .is_some()
     );
 }

@@ -8,6 +8,7 @@
 //! database is behind it. Adapters live in their own crates (`debrief-store-sqlite`,
 //! `debrief-store-postgres`), each with its own migrations.
 
+pub mod accounts;
 pub mod contract;
 pub mod search;
 
@@ -25,6 +26,7 @@ use debrief_core::{
     Version,
 };
 
+pub use accounts::{Accounts, Credentials, NewSession, NewToken, NewUser, Session, UserChange};
 pub use search::{SearchDocument, SearchQuery, SearchTerm};
 
 /// Why a use case did not happen. Whatever the error, nothing was written.
@@ -201,6 +203,36 @@ impl std::str::FromStr for ActionStatusName {
     }
 }
 
+/// Counts for dashboards and metrics.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Stats {
+    /// Every status with how many postmortems are in it (statuses with none included).
+    pub postmortems_by_status: Vec<(Status, u64)>,
+    /// Action items not done or declined.
+    pub open_actions: u64,
+    /// … of which the check-in date is before `today`.
+    pub overdue_actions: u64,
+}
+
+impl Stats {
+    /// Stats from per-status counts as a database returns them (status names as stored).
+    pub fn from_counts(counts: &[(String, i64)], open: i64, overdue: i64) -> Result<Stats> {
+        let mut by = Vec::new();
+        for status in Status::ALL {
+            let n = counts
+                .iter()
+                .find(|(s, _)| s == status.as_str())
+                .map_or(0, |(_, n)| *n);
+            by.push((*status, u64::try_from(n).unwrap_or(0)));
+        }
+        Ok(Stats {
+            postmortems_by_status: by,
+            open_actions: u64::try_from(open).unwrap_or(0),
+            overdue_actions: u64::try_from(overdue).unwrap_or(0),
+        })
+    }
+}
+
 /// What a bulk insert did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct BulkOutcome {
@@ -213,7 +245,7 @@ pub struct BulkOutcome {
 ///
 /// `by` names who makes a change; it is written to the revision history.
 #[async_trait]
-pub trait Store: Send + Sync + std::fmt::Debug {
+pub trait Store: Accounts + Send + Sync + std::fmt::Debug {
     /// Which database this is, for logs and `debrief migrate`: `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
 
@@ -303,6 +335,9 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         participant: ParticipantFields,
     ) -> Result<Participant>;
     async fn list_participants(&self, key: Key) -> Result<Vec<Participant>>;
+
+    /// Postmortems by status, and open and overdue action items as of `today`.
+    async fn stats(&self, today: Date) -> Result<Stats>;
 
     /// Every recorded change to the postmortem and its parts, oldest first.
     async fn revisions(&self, key: Key) -> Result<Vec<Revision>>;

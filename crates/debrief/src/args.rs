@@ -5,9 +5,7 @@
 //! Every parser here returns the core [`ParseError`], so clap reports it as a usage error (exit 2)
 //! naming the flag, before anything touches the database.
 
-use debrief_core::{
-    FactorCategory, LessonKind, Line, Link, LinkKind, Moment, ParseError, Question, Url, Zone,
-};
+use debrief_core::{Moment, ParseError, Zone};
 use jiff::civil::Date;
 
 /// A time as typed (`2024-05-01 10:07`, `…T10:07:12Z`, `…+02:00`, `…[Europe/Berlin]`). Its form
@@ -118,101 +116,14 @@ pub fn day(s: &str) -> Result<Day, ParseError> {
     }
 }
 
-/// Splits `KIND:TEXT` at the first colon.
-fn pair<'a>(s: &'a str, what: &str) -> Result<(&'a str, &'a str), ParseError> {
-    s.split_once(':')
-        .map(|(k, t)| (k.trim(), t.trim()))
-        .ok_or_else(|| ParseError::new("", format!("expected {what}, such as {}", example(what))))
-}
-
-fn example(what: &str) -> &'static str {
-    match what {
-        "CATEGORY:TEXT" => "change:\"The config push reached all regions at once\"",
-        "KIND:TEXT" => "got_lucky:\"The spike came outside peak hours\"",
-        _ => "detect:\"Alert on queue depth\"",
-    }
-}
-
-/// `CATEGORY:TEXT`, a contributing factor.
-pub fn factor(s: &str) -> Result<debrief_core::ContributingFactor, ParseError> {
-    let (category, text) = pair(s, "CATEGORY:TEXT")?;
-    Ok(debrief_core::ContributingFactor {
-        category: category.parse::<FactorCategory>()?,
-        text: text.parse::<Line>().map_err(|e| e.within("text"))?,
-    })
-}
-
-/// `KIND:TEXT`, a lesson learned.
-pub fn lesson(s: &str) -> Result<(LessonKind, Line), ParseError> {
-    let (kind, text) = pair(s, "KIND:TEXT")?;
-    Ok((
-        kind.parse::<LessonKind>()?,
-        text.parse::<Line>().map_err(|e| e.within("text"))?,
-    ))
-}
-
-/// `QUESTION:TEXT`, a remediation idea.
-pub fn idea(s: &str) -> Result<debrief_core::RemediationIdea, ParseError> {
-    let (question, text) = pair(s, "QUESTION:TEXT")?;
-    Ok(debrief_core::RemediationIdea {
-        question: question.parse::<Question>()?,
-        text: text.parse::<Line>().map_err(|e| e.within("text"))?,
-    })
-}
-
-/// A link: `URL` (kind `other`), `KIND:URL` or `KIND URL`.
-pub fn link(s: &str) -> Result<Link, ParseError> {
-    let s = s.trim();
-    let (kind, url) = if s.starts_with("http://") || s.starts_with("https://") {
-        (LinkKind::Other, s)
-    } else if let Some((kind, url)) = s.split_once(char::is_whitespace) {
-        (kind.trim().parse::<LinkKind>()?, url.trim())
-    } else if let Some((kind, url)) = s.split_once(':') {
-        (kind.trim().parse::<LinkKind>()?, url.trim())
-    } else {
-        return Err(ParseError::new(
-            "",
-            format!(
-                "{s:?} is not a link: expected URL, KIND:URL or \"KIND URL\" (kinds: {})",
-                LinkKind::ALL
-                    .iter()
-                    .map(|k| k.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        ));
-    };
-    Ok(Link {
-        kind,
-        url: url.parse::<Url>()?,
-        title: None,
-    })
-}
+pub use debrief_core::forms::{factor, idea, lesson, link};
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn links_take_three_forms() {
-        let l = link("dashboard:https://grafana.example/d/1").expect("kind:url");
-        assert_eq!(l.kind, LinkKind::Dashboard);
-        assert_eq!(l.url.as_str(), "https://grafana.example/d/1");
-        let l = link("ci_run https://ci.example/1").expect("kind url");
-        assert_eq!(l.kind, LinkKind::CiRun);
-        let l = link("https://x.example").expect("url");
-        assert_eq!(l.kind, LinkKind::Other);
-        assert!(link("dashboards:https://x.example").is_err());
-        assert!(link("nothing").is_err());
-    }
-
-    #[test]
     fn pairs_and_none() {
-        let f = factor("monitoring gap: no alert on queue depth").expect("factor");
-        assert_eq!(f.category.as_str(), "monitoring_gap");
-        assert!(factor("no colon").is_err());
-        let (k, _) = lesson("got_lucky:quiet hour").expect("lesson");
-        assert_eq!(k, LessonKind::GotLucky);
         assert!(matches!(time_or_none("None"), Ok(Setting::Clear)));
         assert!(time("yesterday").is_err());
         assert!(matches!(day("today"), Ok(Day::Today)));

@@ -77,6 +77,115 @@ pub enum Command {
     Import(ImportArgs),
     /// Bring the database schema up to date (also done automatically on every start)
     Migrate,
+    /// Run the web app and the JSON API (http://127.0.0.1:7878 by default)
+    Serve(ServeArgs),
+    /// Add, list, disable and enable users of the web app and API
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Create, list and revoke API tokens
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Where to listen, HOST:PORT
+    #[arg(
+        long,
+        env = "DEBRIEF_ADDR",
+        default_value = "127.0.0.1:7878",
+        value_name = "HOST:PORT"
+    )]
+    pub addr: std::net::SocketAddr,
+    /// Load an example postmortem (an incident made up for the demo) so there is something to see
+    #[arg(long)]
+    pub demo: bool,
+    /// The address people use to reach Debrief, for the links it prints [default: the listen
+    /// address]
+    #[arg(long, env = "DEBRIEF_PUBLIC_URL", value_name = "URL")]
+    pub public_url: Option<String>,
+    /// Mark cookies Secure: set this when Debrief is served over HTTPS (behind a proxy)
+    #[arg(long, env = "DEBRIEF_SECURE_COOKIES")]
+    pub secure_cookies: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a user; the password is read from DEBRIEF_PASSWORD or, if unset, from standard input
+    Add(UserAddArgs),
+    /// List users
+    List(JsonOnly),
+    /// Disable a user: their sessions end and their tokens stop working
+    Disable(UserRef),
+    /// Enable a disabled user again
+    Enable(UserRef),
+}
+
+#[derive(Debug, Args)]
+pub struct UserAddArgs {
+    /// The user's name, as shown in the revision history
+    pub name: Name,
+    /// The email address they sign in with
+    #[arg(long)]
+    pub email: debrief_core::Email,
+    /// viewer, editor or admin
+    #[arg(long, default_value = "editor")]
+    pub role: debrief_core::UserRole,
+}
+
+#[derive(Debug, Args)]
+pub struct UserRef {
+    /// The user's email address
+    pub email: debrief_core::Email,
+}
+
+#[derive(Debug, Args)]
+pub struct JsonOnly {
+    #[command(flatten)]
+    pub json: JsonFlag,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create an API token for a user; the secret is printed once and not stored
+    Create(TokenCreateArgs),
+    /// List tokens (of one user with --user)
+    List(TokenListArgs),
+    /// Revoke a token by its id
+    Revoke(TokenRevokeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TokenCreateArgs {
+    /// The user the token acts as (email)
+    #[arg(long)]
+    pub user: debrief_core::Email,
+    /// A name to recognise the token by (ci-export, grafana-hook, …)
+    #[arg(long)]
+    pub name: Name,
+    /// read, write or admin; never more than the user's role allows
+    #[arg(long, default_value = "read")]
+    pub scope: debrief_core::Scope,
+    /// Days until it expires [default: until revoked]
+    #[arg(long, value_name = "DAYS")]
+    pub expires_in_days: Option<u32>,
+    #[command(flatten)]
+    pub json: JsonFlag,
+}
+
+#[derive(Debug, Args)]
+pub struct TokenListArgs {
+    /// Only this user's tokens (email)
+    #[arg(long)]
+    pub user: Option<debrief_core::Email>,
+    #[command(flatten)]
+    pub json: JsonFlag,
+}
+
+#[derive(Debug, Args)]
+pub struct TokenRevokeArgs {
+    /// The token's id, as `debrief token list` shows it
+    pub id: i64,
 }
 
 /// Print JSON instead of text.

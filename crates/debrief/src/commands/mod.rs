@@ -1,6 +1,7 @@
 //! The commands: each takes its parsed arguments and a [`Ctx`] (the store, who is acting, the
 //! display zone), talks to the store, and prints the result.
 
+mod accounts;
 mod action;
 mod participant;
 mod postmortem;
@@ -72,6 +73,9 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Export(a) => transfer::export(&ctx, a).await,
         Command::Import(a) => transfer::import(&ctx, a).await,
         Command::Migrate => Ok(()),
+        Command::Serve(a) => accounts::serve(ctx, a).await,
+        Command::User(c) => accounts::user(&ctx, c).await,
+        Command::Token(c) => accounts::token(&ctx, c).await,
     }
 }
 

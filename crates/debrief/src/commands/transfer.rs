@@ -56,9 +56,7 @@ pub async fn import(ctx: &Ctx, a: ImportArgs) -> Result<()> {
     let mut doc = read_document(&a.file)?;
     // Stored records accept any severity they were written with; a document coming in is held
     // to the scale in force, as a typed --severity is.
-    if let Err(e) =
-        Severity::parse_with_levels(&doc.fields.severity.to_string(), Severity::DEFAULT_LEVELS)
-    {
+    if let Err(e) = doc.fields.severity.check_scale(Severity::DEFAULT_LEVELS) {
         return Err(CliError::failed(format!(
             "{}: {e}; nothing was imported",
             a.file.display()

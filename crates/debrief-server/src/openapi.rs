@@ -1,0 +1,848 @@
+//! The OpenAPI 3.1 document of `/api/v1/`, built in code from one table of operations so that it
+//! cannot drift from the router: a test checks that every routed path and method is documented,
+//! enum values are taken from the domain types themselves, and a snapshot test keeps the document
+//! under review.
+
+use std::sync::OnceLock;
+
+use axum::response::{IntoResponse, Response};
+use serde_json::{Map, Value, json};
+
+use debrief_core::{
+    ActorKind, EventKind, FactorCategory, LinkKind, Outcome, Precision, Priority, Question, Role,
+    Scope, Status, UserRole,
+};
+
+pub async fn serve() -> Response {
+    axum::Json(document()).into_response()
+}
+
+/// The document (built once).
+pub fn document() -> &'static Value {
+    static DOC: OnceLock<Value> = OnceLock::new();
+    DOC.get_or_init(build)
+}
+
+fn r(name: &str) -> Value {
+    json!({ "$ref": format!("#/components/schemas/{name}") })
+}
+
+fn names<T: Copy>(all: &[T], f: impl Fn(T) -> &'static str) -> Value {
+    Value::Array(all.iter().map(|v| Value::from(f(*v))).collect())
+}
+
+fn string_enum(values: Value, description: &str) -> Value {
+    json!({ "type": "string", "enum": values, "description": description })
+}
+
+fn array(items: Value) -> Value {
+    json!({ "type": "array", "items": items })
+}
+
+fn obj(required: &[&str], props: Value) -> Value {
+    json!({ "type": "object", "required": required, "properties": props, "additionalProperties": false })
+}
+
+fn text(description: &str) -> Value {
+    json!({ "type": "string", "description": description })
+}
+
+fn schemas() -> Value {
+    let moment = obj(
+        &["at", "zone", "precision"],
+        json!({
+            "at": { "type": "string", "format": "date-time", "description": "The instant, RFC 3339 in UTC." },
+            "zone": text("IANA time zone the moment was given in (`Europe/Berlin`, `UTC`)."),
+            "precision": string_enum(names(&Precision::ALL, Precision::as_str), "How precisely the time is known."),
+        }),
+    );
+    let line = text("One line of text.");
+    let labels = array(text("A lower-case label: letters, digits and - _ . / :"));
+    json!({
+        "Error": {
+            "type": "object",
+            "required": ["code", "message"],
+            "properties": {
+                "code": text("Stable error code: invalid, bad_request, not_found, conflict, duplicate, transition_refused, version_required, unauthenticated, forbidden, too_large, unsupported_media_type, rate_limited, internal."),
+                "message": text("What went wrong, for people."),
+                "field": text("The input at fault: a body field path (`actions[2].owner`), a query parameter or a header."),
+                "current_version": { "type": "integer", "description": "On a conflict: the version now stored." },
+                "current": { "type": "object", "description": "On a conflict: the record as it is now." }
+            }
+        },
+        "Moment": moment,
+        "Severity": { "type": "string", "pattern": "^SEV[1-9]$", "description": "SEV1 (worst) to SEV4 by default." },
+        "Status": string_enum(names(Status::ALL, Status::as_str), "draft → in_review → published → closed; one step forward, any step back; closed only when every action is done or declined."),
+        "KeyMoments": {
+            "type": "object",
+            "additionalProperties": false,
+            "properties": {
+                "started": r("Moment"), "detected": r("Moment"), "acknowledged": r("Moment"),
+                "mitigated": r("Moment"), "resolved": r("Moment")
+            }
+        },
+        "ThreeRs": obj(&[], json!({
+            "regret": text("Regret: that it happened."), "reason": text("Reason: why, in plain words."),
+            "remedy": text("Remedy: what is being done.")
+        })),
+        "ContributingFactor": obj(&["category", "text"], json!({
+            "category": string_enum(json!(FactorCategory::DEFAULTS), "Where the factor lies (the default taxonomy)."),
+            "text": line
+        })),
+        "Lessons": obj(&[], json!({
+            "what_helped": array(line.clone()), "what_slowed_us": array(line.clone()),
+            "do_differently": array(line.clone()), "know_now": array(line.clone()), "got_lucky": array(line.clone())
+        })),
+        "RemediationIdea": obj(&["question", "text"], json!({
+            "question": string_enum(names(Question::ALL, Question::as_str), "Which of the five questions it answers."),
+            "text": line
+        })),
+        "Link": obj(&["kind", "url"], json!({
+            "kind": string_enum(names(LinkKind::ALL, LinkKind::as_str), "What the link points at."),
+            "url": { "type": "string", "format": "uri" },
+            "title": line
+        })),
+        "Meeting": obj(&[], json!({
+            "scheduled_at": r("Moment"), "location": line, "facilitator": text("A name."), "notes": text("Markdown.")
+        })),
+        "PostmortemFields": obj(&["title", "severity"], json!({
+            "title": text("At most 200 characters, one line."),
+            "summary": text("Markdown."), "impact": text("Markdown."),
+            "severity": r("Severity"),
+            "services": labels, "tags": labels,
+            "key_moments": r("KeyMoments"),
+            "customer_statement": r("ThreeRs"),
+            "incident_cost": line,
+            "factors": array(r("ContributingFactor")),
+            "lessons": r("Lessons"),
+            "ideas": array(r("RemediationIdea")),
+            "links": array(r("Link")),
+            "notes": text("Markdown."),
+            "meeting": r("Meeting")
+        })),
+        "Postmortem": {
+            "allOf": [
+                r("PostmortemFields"),
+                { "type": "object", "required": ["key", "version", "status", "created_at", "updated_at"], "properties": {
+                    "key": text("PM-1, PM-2, …"), "version": { "type": "integer" }, "status": r("Status"),
+                    "created_at": { "type": "string", "format": "date-time" },
+                    "updated_at": { "type": "string", "format": "date-time" }
+                }}
+            ]
+        },
+        "PostmortemSummary": obj(&["key", "version", "title", "status", "severity", "occurred_at"], json!({
+            "key": text("PM-n"), "version": { "type": "integer" }, "title": line, "status": r("Status"),
+            "severity": r("Severity"), "services": labels,
+            "occurred_at": { "type": "string", "format": "date-time" },
+            "created_at": { "type": "string", "format": "date-time" },
+            "updated_at": { "type": "string", "format": "date-time" }
+        })),
+        "SearchHit": {
+            "allOf": [r("PostmortemSummary"), { "type": "object", "properties": {
+                "rank": { "type": "number" }, "snippet": text("The best-matching line, matches in [brackets].")
+            }}]
+        },
+        "Actor": obj(&["kind", "name"], json!({
+            "kind": string_enum(names(ActorKind::ALL, ActorKind::as_str), "Who or what acted."),
+            "name": text("A name.")
+        })),
+        "Account": obj(&[], json!({
+            "knew": text("What the person knew at the time."),
+            "expected": text("What they expected to happen."),
+            "assumed": text("What they assumed.")
+        })),
+        "EventFields": obj(&["happened_at", "kind", "description"], json!({
+            "happened_at": r("Moment"),
+            "kind": string_enum(names(EventKind::ALL, EventKind::as_str), "What kind of moment this is."),
+            "milestone": text("started, detected, acknowledged, mitigated or resolved: sets that key moment."),
+            "actor": r("Actor"),
+            "description": text("Markdown."),
+            "source": text("manual, slack, alertmanager, … (default manual)."),
+            "source_id": text("The source's own id; (source, source_id) is unique on a timeline."),
+            "account_of": text("Whose account this is, when several people remember the moment differently."),
+            "account": r("Account"),
+            "outcome": string_enum(names(Outcome::ALL, Outcome::as_str), "As discussed in the review."),
+            "differently": text("What could we do differently."),
+            "links": array(r("Link")),
+            "hidden": { "type": "boolean" }, "pinned": { "type": "boolean" }
+        })),
+        "TimelineEvent": {
+            "allOf": [r("EventFields"), { "type": "object", "required": ["id", "version", "recorded_at"], "properties": {
+                "id": { "type": "integer" }, "version": { "type": "integer" },
+                "recorded_at": { "type": "string", "format": "date-time" }
+            }}]
+        },
+        "BulkOutcome": obj(&["added", "already_present"], json!({
+            "added": { "type": "integer" }, "already_present": { "type": "integer" }
+        })),
+        "ActionFields": {
+            "type": "object",
+            "required": ["title", "category", "owner", "check_in", "priority", "status"],
+            "properties": {
+                "title": line, "description": text("Markdown."),
+                "category": string_enum(names(Question::ALL, Question::as_str), "Which of the five questions it answers."),
+                "owner": text("A person or a team. Required."),
+                "check_in": { "type": "string", "format": "date", "description": "When measurable progress is reported. Required." },
+                "due": { "type": "string", "format": "date" },
+                "priority": string_enum(names(Priority::ALL, Priority::as_str), "Priority."),
+                "status": { "type": "string", "enum": ["open", "in_progress", "done", "declined"] },
+                "reason": text("Why it was declined (required with status declined)."),
+                "volunteer": { "type": "boolean" },
+                "estimated_cost": line,
+                "tracker": { "type": "string", "format": "uri" },
+                "smart": { "type": "object", "description": "SMART checks: specific, measurable, achievable, relevant, time_bound (booleans)." }
+            }
+        },
+        "ProgressUpdate": obj(&["note"], json!({
+            "note": line,
+            "new_check_in": { "type": "string", "format": "date" }
+        })),
+        "ActionItem": {
+            "allOf": [r("ActionFields"), { "type": "object", "required": ["id", "postmortem", "version"], "properties": {
+                "id": { "type": "integer" }, "postmortem": text("PM-n"), "version": { "type": "integer" },
+                "created_at": { "type": "string", "format": "date-time" },
+                "updated_at": { "type": "string", "format": "date-time" },
+                "progress": array(json!({ "type": "object", "properties": {
+                    "at": { "type": "string", "format": "date-time" }, "author": line, "note": line,
+                    "new_check_in": { "type": "string", "format": "date" }
+                }}))
+            }}]
+        },
+        "ParticipantFields": obj(&["name", "role", "invited"], json!({
+            "name": text("A name."), "contact": line,
+            "role": string_enum(names(Role::ALL, Role::as_str), "Role in the incident."),
+            "invited": { "type": "boolean", "description": "Invited to the review (stakeholders are not by default)." },
+            "attended": { "type": "boolean" },
+            "circumstances": text("Paged at night, off hours, …")
+        })),
+        "Participant": {
+            "allOf": [r("ParticipantFields"), { "type": "object", "required": ["id", "version"], "properties": {
+                "id": { "type": "integer" }, "version": { "type": "integer" }
+            }}]
+        },
+        "Revision": obj(&["id", "at", "actor", "entity", "summary", "changes"], json!({
+            "id": { "type": "integer" }, "at": { "type": "string", "format": "date-time" },
+            "actor": text("Who made the change."),
+            "entity": { "type": "string", "enum": ["postmortem", "event", "action", "participant"] },
+            "entity_id": { "type": "integer" },
+            "summary": text("created, updated, status draft → in_review, …"),
+            "changes": array(obj(&["field", "before", "after"], json!({
+                "field": text("Dotted path of the changed field."), "before": {}, "after": {}
+            })))
+        })),
+        "Readiness": obj(&["ready", "gaps", "durations"], json!({
+            "ready": { "type": "boolean" },
+            "gaps": array(obj(&["code", "message"], json!({ "code": text("Stable code."), "message": text("What to do.") }))),
+            "durations": { "type": "object", "description": "time_to_detect, time_to_acknowledge, time_to_mitigate, time_to_resolve as ISO 8601 durations, when the key moments give them." }
+        })),
+        "PostmortemDocument": { "type": "object", "description": "A whole postmortem: `postmortem` fields with key and status, `events`, `actions`, `participants` — what GET …/document answers and POST /postmortems/import accepts." },
+        "User": obj(&["id", "name", "email", "role", "disabled", "created_at"], json!({
+            "id": { "type": "integer" }, "name": text("A name."), "email": { "type": "string", "format": "email" },
+            "role": string_enum(names(UserRole::ALL, UserRole::as_str), "viewer < editor < admin."),
+            "disabled": { "type": "boolean" }, "created_at": { "type": "string", "format": "date-time" }
+        })),
+        "NewUser": obj(&["name", "email", "role", "password"], json!({
+            "name": text("A name."), "email": { "type": "string", "format": "email" },
+            "role": string_enum(names(UserRole::ALL, UserRole::as_str), "Role."),
+            "password": text("At least 10 characters.")
+        })),
+        "UserPatch": obj(&[], json!({
+            "name": text("A name."), "role": string_enum(names(UserRole::ALL, UserRole::as_str), "Role."),
+            "disabled": { "type": "boolean" }, "password": text("At least 10 characters.")
+        })),
+        "ApiToken": obj(&["id", "user_id", "name", "scope", "created_at"], json!({
+            "id": { "type": "integer" }, "user_id": { "type": "integer" }, "name": line,
+            "scope": string_enum(names(Scope::ALL, Scope::as_str), "read < write < admin; never more than the user's role."),
+            "created_at": { "type": "string", "format": "date-time" },
+            "expires_at": { "type": "string", "format": "date-time" },
+            "last_used_at": { "type": "string", "format": "date-time" },
+            "revoked_at": { "type": "string", "format": "date-time" }
+        })),
+        "NewToken": obj(&["name", "scope"], json!({
+            "name": line, "scope": string_enum(names(Scope::ALL, Scope::as_str), "Scope."),
+            "expires_in_days": { "type": "integer", "minimum": 1, "maximum": 3650 }
+        })),
+        "CreatedToken": {
+            "allOf": [r("ApiToken"), { "type": "object", "required": ["token"], "properties": {
+                "token": text("The secret, shown this once: send it as `Authorization: Bearer …`.")
+            }}]
+        },
+        "Me": obj(&["user", "signed_in_with"], json!({
+            "user": r("User"), "signed_in_with": { "type": "string", "enum": ["session", "token"] },
+            "scope": string_enum(names(Scope::ALL, Scope::as_str), "The token's scope.")
+        }))
+    })
+}
+
+/// One documented operation.
+struct Op {
+    method: &'static str,
+    path: &'static str,
+    id: &'static str,
+    summary: &'static str,
+    tag: &'static str,
+    /// Request body schema, if any.
+    body: Option<Value>,
+    /// Success status and schema (`None`: no JSON body).
+    ok: (&'static str, Option<Value>),
+    /// Sends `If-Match`.
+    versioned: bool,
+    query: &'static [(&'static str, &'static str)],
+}
+
+const FILTERS: &[(&str, &str)] = &[
+    ("status", "draft, in_review, published or closed"),
+    ("severity", "SEV1 … SEV4"),
+    ("service", "a service label"),
+    (
+        "from",
+        "incidents that started at or after this date or time",
+    ),
+    ("until", "… and before this date or time"),
+    ("limit", "at most this many (1–1000, default 100)"),
+];
+
+fn ops() -> Vec<Op> {
+    let pm = || Some(r("Postmortem"));
+    let op =
+        |method, path, id, summary, tag, body: Option<Value>, ok: (&'static str, Option<Value>)| {
+            Op {
+                method,
+                path,
+                id,
+                summary,
+                tag,
+                body,
+                ok,
+                versioned: false,
+                query: &[],
+            }
+        };
+    let mut v = vec![
+        op(
+            "get",
+            "/api/v1/me",
+            "me",
+            "Who am I",
+            "accounts",
+            None,
+            ("200", Some(r("Me"))),
+        ),
+        Op {
+            query: FILTERS,
+            ..op(
+                "get",
+                "/api/v1/postmortems",
+                "listPostmortems",
+                "List postmortems (drafts only for editors and participants)",
+                "postmortems",
+                None,
+                ("200", Some(array(r("PostmortemSummary")))),
+            )
+        },
+        op(
+            "post",
+            "/api/v1/postmortems",
+            "createPostmortem",
+            "Create a draft postmortem",
+            "postmortems",
+            Some(r("PostmortemFields")),
+            ("201", pm()),
+        ),
+        op(
+            "post",
+            "/api/v1/postmortems/import",
+            "importPostmortem",
+            "Import a whole postmortem (JSON document, or Debrief Markdown with Content-Type text/markdown)",
+            "postmortems",
+            Some(r("PostmortemDocument")),
+            ("201", pm()),
+        ),
+        op(
+            "get",
+            "/api/v1/postmortems/{key}",
+            "getPostmortem",
+            "Read a postmortem (ETag: its version)",
+            "postmortems",
+            None,
+            ("200", pm()),
+        ),
+        Op {
+            versioned: true,
+            ..op(
+                "put",
+                "/api/v1/postmortems/{key}",
+                "replacePostmortem",
+                "Replace a postmortem's fields",
+                "postmortems",
+                Some(r("PostmortemFields")),
+                ("200", pm()),
+            )
+        },
+        Op {
+            versioned: true,
+            ..op(
+                "patch",
+                "/api/v1/postmortems/{key}",
+                "patchPostmortem",
+                "Change some fields (JSON merge patch)",
+                "postmortems",
+                Some(json!({"type": "object"})),
+                ("200", pm()),
+            )
+        },
+        Op {
+            versioned: true,
+            ..op(
+                "post",
+                "/api/v1/postmortems/{key}/status",
+                "changeStatus",
+                "Move to another status",
+                "postmortems",
+                Some(obj(&["status"], json!({"status": r("Status")}))),
+                ("200", pm()),
+            )
+        },
+        op(
+            "get",
+            "/api/v1/postmortems/{key}/document",
+            "getDocument",
+            "The whole postmortem as one document",
+            "postmortems",
+            None,
+            ("200", Some(r("PostmortemDocument"))),
+        ),
+        Op {
+            query: &[
+                ("format", "markdown (default) or json"),
+                ("zone", "IANA zone for times (default the server's)"),
+            ],
+            ..op(
+                "get",
+                "/api/v1/postmortems/{key}/export",
+                "exportPostmortem",
+                "Export as Markdown or JSON",
+                "postmortems",
+                None,
+                ("200", None),
+            )
+        },
+        op(
+            "get",
+            "/api/v1/postmortems/{key}/readiness",
+            "readiness",
+            "What is missing before the review, and the durations",
+            "postmortems",
+            None,
+            ("200", Some(r("Readiness"))),
+        ),
+        op(
+            "get",
+            "/api/v1/postmortems/{key}/revisions",
+            "revisions",
+            "Every recorded change, oldest first",
+            "postmortems",
+            None,
+            ("200", Some(array(r("Revision")))),
+        ),
+        Op {
+            versioned: true,
+            ..op(
+                "post",
+                "/api/v1/postmortems/{key}/restore",
+                "restore",
+                "Restore the postmortem's fields as they were after a revision",
+                "postmortems",
+                Some(obj(&["revision"], json!({"revision": {"type": "integer"}}))),
+                ("200", pm()),
+            )
+        },
+        Op {
+            query: &[("hidden", "true to include hidden events")],
+            ..op(
+                "get",
+                "/api/v1/postmortems/{key}/events",
+                "listEvents",
+                "The timeline, in time order",
+                "timeline",
+                None,
+                ("200", Some(array(r("TimelineEvent")))),
+            )
+        },
+        op(
+            "post",
+            "/api/v1/postmortems/{key}/events",
+            "addEvent",
+            "Add a timeline event",
+            "timeline",
+            Some(r("EventFields")),
+            ("201", Some(r("TimelineEvent"))),
+        ),
+        op(
+            "post",
+            "/api/v1/postmortems/{key}/events/bulk",
+            "bulkEvents",
+            "Add many events; (source, source_id) already present are skipped; all or nothing",
+            "timeline",
+            Some(array(r("EventFields"))),
+            ("200", Some(r("BulkOutcome"))),
+        ),
+        op(
+            "get",
+            "/api/v1/postmortems/{key}/events/{id}",
+            "getEvent",
+            "Read one event",
+            "timeline",
+            None,
+            ("200", Some(r("TimelineEvent"))),
+        ),
+        Op {
+            versioned: true,
+            ..op(
+                "put",
+                "/api/v1/postmortems/{key}/events/{id}",
+                "replaceEvent",
+                "Replace an event",
+                "timeline",
+                Some(r("EventFields")),
+                ("200", Some(r("TimelineEvent"))),
+            )
+        },
+        Op {
+            versioned: true,
+            ..op(
+                "patch",
+                "/api/v1/postmortems/{key}/events/{id}",
+                "patchEvent",
+                "Change some of an event's fields (JSON merge patch)",
+                "timeline",
+                Some(json!({"type": "object"})),
+                ("200", Some(r("TimelineEvent"))),
+            )
+        },
+        op(
+            "post",
+            "/api/v1/postmortems/{key}/events/{id}/hidden",
+            "hideEvent",
+            "Hide or show an event",
+            "timeline",
+            Some(obj(&["hidden"], json!({"hidden": {"type": "boolean"}}))),
+            ("200", Some(r("TimelineEvent"))),
+        ),
+        op(
+            "get",
+            "/api/v1/postmortems/{key}/participants",
+            "listParticipants",
+            "Participants",
+            "participants",
+            None,
+            ("200", Some(array(r("Participant")))),
+        ),
+        op(
+            "post",
+            "/api/v1/postmortems/{key}/participants",
+            "addParticipant",
+            "Add a participant",
+            "participants",
+            Some(r("ParticipantFields")),
+            ("201", Some(r("Participant"))),
+        ),
+        Op {
+            versioned: true,
+            ..op(
+                "put",
+                "/api/v1/postmortems/{key}/participants/{id}",
+                "replaceParticipant",
+                "Replace a participant",
+                "participants",
+                Some(r("ParticipantFields")),
+                ("200", Some(r("Participant"))),
+            )
+        },
+        Op {
+            versioned: true,
+            ..op(
+                "patch",
+                "/api/v1/postmortems/{key}/participants/{id}",
+                "patchParticipant",
+                "Change some of a participant's fields",
+                "participants",
+                Some(json!({"type": "object"})),
+                ("200", Some(r("Participant"))),
+            )
+        },
+        op(
+            "get",
+            "/api/v1/postmortems/{key}/actions",
+            "listPostmortemActions",
+            "A postmortem's action items",
+            "actions",
+            None,
+            ("200", Some(array(r("ActionItem")))),
+        ),
+        op(
+            "post",
+            "/api/v1/postmortems/{key}/actions",
+            "addAction",
+            "Add an action item (owner and check-in date required)",
+            "actions",
+            Some(r("ActionFields")),
+            ("201", Some(r("ActionItem"))),
+        ),
+        Op {
+            query: &[
+                ("owner", "owner name, any case"),
+                ("status", "open, in_progress, done or declined"),
+                (
+                    "overdue_on",
+                    "unfinished with a check-in before this date (YYYY-MM-DD or today)",
+                ),
+                ("postmortem", "PM-n"),
+            ],
+            ..op(
+                "get",
+                "/api/v1/actions",
+                "listActions",
+                "The action board across all postmortems",
+                "actions",
+                None,
+                ("200", Some(array(r("ActionItem")))),
+            )
+        },
+        op(
+            "get",
+            "/api/v1/actions/{id}",
+            "getAction",
+            "Read an action item",
+            "actions",
+            None,
+            ("200", Some(r("ActionItem"))),
+        ),
+        Op {
+            versioned: true,
+            ..op(
+                "put",
+                "/api/v1/actions/{id}",
+                "replaceAction",
+                "Replace an action item",
+                "actions",
+                Some(r("ActionFields")),
+                ("200", Some(r("ActionItem"))),
+            )
+        },
+        Op {
+            versioned: true,
+            ..op(
+                "patch",
+                "/api/v1/actions/{id}",
+                "patchAction",
+                "Change some of an action's fields",
+                "actions",
+                Some(json!({"type": "object"})),
+                ("200", Some(r("ActionItem"))),
+            )
+        },
+        op(
+            "post",
+            "/api/v1/actions/{id}/progress",
+            "addProgress",
+            "Add a dated progress note, optionally with a new check-in date",
+            "actions",
+            Some(r("ProgressUpdate")),
+            ("200", Some(r("ActionItem"))),
+        ),
+        Op {
+            query: &[
+                ("q", "words; \"a phrase\" in quotes"),
+                ("status", "filter"),
+                ("severity", "filter"),
+                ("service", "filter"),
+                ("from", "filter"),
+                ("until", "filter"),
+                ("limit", "1–1000"),
+            ],
+            ..op(
+                "get",
+                "/api/v1/search",
+                "search",
+                "Full-text search, best match first",
+                "postmortems",
+                None,
+                ("200", Some(array(r("SearchHit")))),
+            )
+        },
+        op(
+            "get",
+            "/api/v1/users",
+            "listUsers",
+            "Users (admins)",
+            "accounts",
+            None,
+            ("200", Some(array(r("User")))),
+        ),
+        op(
+            "post",
+            "/api/v1/users",
+            "addUser",
+            "Add a user (admins)",
+            "accounts",
+            Some(r("NewUser")),
+            ("201", Some(r("User"))),
+        ),
+        op(
+            "patch",
+            "/api/v1/users/{id}",
+            "changeUser",
+            "Change, disable or re-enable a user (admins)",
+            "accounts",
+            Some(r("UserPatch")),
+            ("200", Some(r("User"))),
+        ),
+        Op {
+            query: &[("all", "true: every user's tokens (admins)")],
+            ..op(
+                "get",
+                "/api/v1/tokens",
+                "listTokens",
+                "Your API tokens",
+                "accounts",
+                None,
+                ("200", Some(array(r("ApiToken")))),
+            )
+        },
+        op(
+            "post",
+            "/api/v1/tokens",
+            "createToken",
+            "Create an API token; its secret is in the answer, once",
+            "accounts",
+            Some(r("NewToken")),
+            ("201", Some(r("CreatedToken"))),
+        ),
+        op(
+            "delete",
+            "/api/v1/tokens/{id}",
+            "revokeToken",
+            "Revoke a token",
+            "accounts",
+            None,
+            ("200", Some(r("ApiToken"))),
+        ),
+        op(
+            "get",
+            "/api/v1/openapi.json",
+            "openapi",
+            "This document",
+            "meta",
+            None,
+            ("200", None),
+        ),
+    ];
+    v.sort_by_key(|o| (o.path, o.method));
+    v
+}
+
+fn error_response(description: &str) -> Value {
+    json!({ "description": description, "content": { "application/json": { "schema": r("Error") } } })
+}
+
+fn build() -> Value {
+    let mut paths = Map::new();
+    for o in ops() {
+        let mut params: Vec<Value> = Vec::new();
+        for segment in o.path.split('/') {
+            if let Some(name) = segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                params.push(json!({ "name": name, "in": "path", "required": true, "schema": { "type": "string" } }));
+            }
+        }
+        for (name, description) in o.query {
+            params.push(json!({ "name": name, "in": "query", "required": *name == "q", "description": description, "schema": { "type": "string" } }));
+        }
+        if o.versioned {
+            params.push(json!({ "name": "If-Match", "in": "header", "required": true, "description": "The version you edit, as its ETag (\"3\").", "schema": { "type": "string" } }));
+        }
+        let mut responses = Map::new();
+        let ok = match &o.ok.1 {
+            Some(schema) => {
+                json!({ "description": "OK", "content": { "application/json": { "schema": schema } } })
+            }
+            None => json!({ "description": "OK" }),
+        };
+        responses.insert(o.ok.0.to_owned(), ok);
+        responses.insert(
+            "401".into(),
+            error_response("Not signed in, or the token is unknown, revoked or expired"),
+        );
+        responses.insert(
+            "403".into(),
+            error_response("Your role or the token's scope does not allow this"),
+        );
+        if o.path.contains('{') {
+            responses.insert(
+                "404".into(),
+                error_response("Not found (or not visible to you)"),
+            );
+        }
+        if o.body.is_some() {
+            responses.insert("400".into(), error_response("The body is not valid JSON"));
+            responses.insert("413".into(), error_response("The body is too large"));
+            responses.insert(
+                "422".into(),
+                error_response("A field is invalid; `field` names it"),
+            );
+        }
+        if o.versioned {
+            responses.insert(
+                "409".into(),
+                error_response(
+                    "Someone else changed it first; `current` holds the record as it is now",
+                ),
+            );
+            responses.insert("428".into(), error_response("If-Match is missing"));
+        }
+        let mut operation = json!({
+            "operationId": o.id,
+            "summary": o.summary,
+            "tags": [o.tag],
+            "parameters": params,
+            "responses": responses,
+        });
+        if let Some(body) = o.body {
+            operation["requestBody"] =
+                json!({ "required": true, "content": { "application/json": { "schema": body } } });
+        }
+        if o.path == "/api/v1/openapi.json" {
+            operation["security"] = json!([]);
+        }
+        let item = paths
+            .entry(o.path.to_owned())
+            .or_insert_with(|| Value::Object(Map::new()));
+        item[o.method] = operation;
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Debrief API",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Blameless postmortems: capture, review, act, publish, follow through. Updates carry the version they edit in If-Match; a stale one gets 409 with the current record."
+        },
+        "servers": [{ "url": "/" }],
+        "security": [{ "bearer": [] }, { "session": [] }],
+        "paths": paths,
+        "components": {
+            "securitySchemes": {
+                "bearer": { "type": "http", "scheme": "bearer", "description": "An API token (`dbf_…`), made with `debrief token create` or on your tokens page." },
+                "session": { "type": "apiKey", "in": "cookie", "name": crate::auth::SESSION_COOKIE, "description": "The web app's session; requests that change anything must also send X-CSRF-Token." }
+            },
+            "schemas": schemas()
+        }
+    })
+}
+
+/// Every (method, path) the document describes, for the router check.
+pub fn documented() -> Vec<(String, String)> {
+    ops()
+        .into_iter()
+        .map(|o| (o.method.to_uppercase(), o.path.to_owned()))
+        .collect()
+}
