@@ -186,7 +186,7 @@ mod tests {
         .expect_err("unknown field");
         assert_eq!(err.field.as_deref(), Some("sumary"));
         let err =
-            parse::<debrief_core::PostmortemFields>(json!({"title": "t", "severity": "SEV9"}))
+            parse::<debrief_core::PostmortemFields>(json!({"title": "t", "severity": "SEVX"}))
                 .expect_err("bad severity");
         assert_eq!(err.field.as_deref(), Some("severity"));
     }

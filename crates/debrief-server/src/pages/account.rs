@@ -71,16 +71,23 @@ pub struct NextQuery {
     pub next: Option<String>,
 }
 
+/// The sign-in form. Its anti-forgery token is kept in a cookie; a browser that already has one
+/// keeps it, so two open sign-in tabs both work.
 fn login_form(
     state: &AppState,
     status: StatusCode,
     next: &str,
     email: &str,
     error: &str,
+    existing: Option<&str>,
 ) -> Response {
-    let csrf = match auth::secret() {
-        Ok(c) => c,
-        Err(e) => return error_page(&e, None),
+    let csrf = match existing.filter(|c| c.len() == 64 && c.bytes().all(|b| b.is_ascii_hexdigit()))
+    {
+        Some(c) => c.to_owned(),
+        None => match auth::secret() {
+            Ok(c) => c,
+            Err(e) => return error_page(&e, None),
+        },
     };
     let mut r = render(
         status,
@@ -99,13 +106,18 @@ fn login_form(
     r
 }
 
-pub async fn login_page(State(state): State<AppState>, Query(q): Query<NextQuery>) -> Response {
+pub async fn login_page(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+    Query(q): Query<NextQuery>,
+) -> Response {
     login_form(
         &state,
         StatusCode::OK,
         q.next.as_deref().unwrap_or("/"),
         "",
         "",
+        auth::cookie_in(&headers, LOGIN_CSRF_COOKIE),
     )
 }
 
@@ -117,15 +129,9 @@ pub async fn login(
 ) -> Response {
     let next = form.get("next").to_owned();
     let email = form.get("email").trim().to_owned();
-    let sent_cookie = headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == LOGIN_CSRF_COOKIE)
-        .map(|(_, v)| v.to_owned())
-        .unwrap_or_default();
+    let sent_cookie = auth::cookie_in(&headers, LOGIN_CSRF_COOKIE)
+        .unwrap_or_default()
+        .to_owned();
     if sent_cookie.is_empty() || !auth::same(&sent_cookie, form.get("csrf")) {
         return login_form(
             &state,
@@ -133,6 +139,7 @@ pub async fn login(
             &next,
             &email,
             "The sign-in form was out of date. Please try again.",
+            None,
         );
     }
     let addr = connect.map(|c| c.0.0.ip());
@@ -145,6 +152,7 @@ pub async fn login(
             &next,
             &email,
             &format!("Too many failed sign-ins. Try again in {minutes} minute(s)."),
+            Some(&sent_cookie),
         );
     }
     match auth::sign_in(state.store(), &email, form.get("password")).await {
@@ -169,6 +177,7 @@ pub async fn login(
                 &next,
                 &email,
                 "That email and password do not match an active account.",
+                Some(&sent_cookie),
             )
         }
         Err(e) => error_page(&e, None),

@@ -1,0 +1,6 @@
+//! The web app and API, tested over real HTTP against a real server (SQLite in a temporary
+//! directory, random loopback port). One test binary, so the harness is compiled once.
+
+mod api;
+mod common;
+mod pages;
