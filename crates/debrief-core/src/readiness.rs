@@ -52,7 +52,17 @@ pub fn check<'a>(
             "Build a rough timeline: when it was reported and by whom, what was done, what was communicated.",
         ));
     } else {
-        if !has(&[EventKind::Report, EventKind::Detection, EventKind::Alert]) {
+        let reported = has(&[EventKind::Report, EventKind::Detection, EventKind::Alert])
+            || visible.iter().any(|e| {
+                matches!(
+                    e.milestone,
+                    Some(
+                        crate::postmortem::KeyMoment::Detected
+                            | crate::postmortem::KeyMoment::Acknowledged
+                    )
+                )
+            });
+        if !reported {
             gaps.push(gap(
                 "timeline_no_report",
                 "The timeline does not say when the issue was reported, and by whom or what process.",
@@ -162,6 +172,20 @@ mod tests {
                 "meeting_not_scheduled"
             ]
         );
+    }
+
+    #[test]
+    fn a_detected_milestone_says_when_it_was_reported() {
+        let pm = PostmortemFields::new("Checkout down".parse().expect("t"), Default::default());
+        let mut detected = EventFields::new(
+            m("2024-05-01 11:00"),
+            EventKind::Milestone,
+            "Alert fired".parse().expect("text"),
+        );
+        let plain = detected.clone();
+        assert!(codes(&check(&pm, [&plain], [])).contains(&"timeline_no_report"));
+        detected.milestone = Some(crate::postmortem::KeyMoment::Detected);
+        assert!(!codes(&check(&pm, [&detected], [])).contains(&"timeline_no_report"));
     }
 
     #[test]
