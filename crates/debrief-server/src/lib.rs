@@ -11,6 +11,7 @@ pub mod api;
 pub mod auth;
 pub mod demo;
 pub mod error;
+pub mod hooks;
 pub mod limit;
 pub mod markdown;
 pub mod metrics;
@@ -42,6 +43,7 @@ pub fn app(state: AppState) -> Router {
     let max_body = state.config().max_body;
     Router::new()
         .merge(api::routes())
+        .merge(hooks::routes())
         .merge(pages::routes())
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))

@@ -236,6 +236,25 @@ fn schemas() -> Value {
             "durations": { "type": "object", "description": "time_to_detect, time_to_acknowledge, time_to_mitigate, time_to_resolve as ISO 8601 durations, when the key moments give them." }
         })),
         "PostmortemDocument": { "type": "object", "description": "A whole postmortem: `postmortem` fields with key and status, `events`, `actions`, `participants` — what GET …/document answers and POST /postmortems/import accepts." },
+        "LintRequest": obj(&["text"], json!({
+            "text": text("The text to check (Markdown)."),
+            "section": text("summary, impact, timeline, factors, lessons, actions, ideas, customer_statement, notes, …; without it the text is a whole postmortem."),
+            "postmortem": text("PM-n, so its participants' names are known."),
+            "participants": array(text("More names of people."))
+        })),
+        "LintAnswer": obj(&["findings"], json!({
+            "findings": array(obj(&["rule", "level", "line", "column", "message", "suggestion"], json!({
+                "rule": text("blame/counterfactual, blame/human-error, …, structure/…"),
+                "level": { "type": "string", "enum": ["hint", "warning", "error"] },
+                "line": { "type": "integer" }, "column": { "type": "integer" },
+                "end_line": { "type": "integer" }, "end_column": { "type": "integer" },
+                "range": { "type": "object", "description": "Byte range: start, end." },
+                "section": text("The section the text is in."),
+                "matched": text("The text found."),
+                "message": text("Why it matters, in blameless terms."),
+                "suggestion": text("A rephrasing.")
+            })))
+        })),
         "User": obj(&["id", "name", "email", "role", "disabled", "created_at"], json!({
             "id": { "type": "integer" }, "name": text("A name."), "email": { "type": "string", "format": "email" },
             "role": string_enum(names(UserRole::ALL, UserRole::as_str), "viewer < editor < admin."),
@@ -267,6 +286,17 @@ fn schemas() -> Value {
                 "token": text("The secret, shown this once: send it as `Authorization: Bearer …`.")
             }}]
         },
+        "HookAnswer": obj(&["postmortem", "created", "added", "already_present", "ignored", "rejected", "postmortems", "notes", "message"], json!({
+            "postmortem": { "type": ["string", "null"], "description": "PM-n the events went to (the first, when several); null when they were recorded nowhere." },
+            "created": { "type": "boolean", "description": "Whether this delivery opened a draft postmortem." },
+            "added": { "type": "integer", "description": "Events added to a timeline." },
+            "already_present": { "type": "integer", "description": "Events already there: a repeated delivery adds nothing." },
+            "ignored": { "type": "integer", "description": "Alerts or events recorded nowhere: no open postmortem for their group and the draft rule did not match, or the URL names no postmortem." },
+            "rejected": array(obj(&["location", "reason"], json!({ "location": text("Where in the payload (`alerts[2].startsAt`)."), "reason": text("Why it was refused.") }))),
+            "postmortems": array(text("PM-n")),
+            "notes": array(text("What the parser noted: retries kept once, alerts the sender left out, …")),
+            "message": text("What happened, in a sentence.")
+        })),
         "Me": obj(&["user", "signed_in_with"], json!({
             "user": r("User"), "signed_in_with": { "type": "string", "enum": ["session", "token"] },
             "scope": string_enum(names(Scope::ALL, Scope::as_str), "The token's scope.")
@@ -672,6 +702,15 @@ fn ops() -> Vec<Op> {
             )
         },
         op(
+            "post",
+            "/api/v1/lint",
+            "lint",
+            "Check text for blaming language: one field (with its section) or a whole Markdown postmortem",
+            "lint",
+            Some(r("LintRequest")),
+            ("200", Some(r("LintAnswer"))),
+        ),
+        op(
             "get",
             "/api/v1/users",
             "listUsers",
@@ -740,6 +779,144 @@ fn ops() -> Vec<Op> {
     ];
     v.sort_by_key(|o| (o.path, o.method));
     v
+}
+
+/// One webhook: its source, what it reads, and whether the URL names where its events go.
+struct Hook {
+    source: &'static str,
+    id: &'static str,
+    summary: &'static str,
+    payload: &'static str,
+    /// GitHub signs the body instead of sending a bearer secret.
+    signed: bool,
+    /// Event hooks take `postmortem` or `service` from the query; alert hooks open drafts.
+    targeted: bool,
+}
+
+fn hooks() -> Vec<Hook> {
+    let alert = |source, id, summary, payload| Hook {
+        source,
+        id,
+        summary,
+        payload,
+        signed: false,
+        targeted: false,
+    };
+    vec![
+        alert(
+            "alertmanager",
+            "hookAlertmanager",
+            "Prometheus Alertmanager webhook (version 4)",
+            "An Alertmanager webhook notification, version 4 (another version gets 422).",
+        ),
+        alert(
+            "grafana",
+            "hookGrafana",
+            "Grafana alerting webhook (unified or legacy)",
+            "A Grafana alerting webhook notification.",
+        ),
+        alert(
+            "pagerduty",
+            "hookPagerduty",
+            "PagerDuty webhook (v3, or v2 with log entries)",
+            "A PagerDuty webhook: v3 `{event: …}` or v2 `{messages: […]}`.",
+        ),
+        alert(
+            "opsgenie",
+            "hookOpsgenie",
+            "Opsgenie webhook",
+            "An Opsgenie webhook: `{action, alert, source}`.",
+        ),
+        Hook {
+            source: "github",
+            id: "hookGithub",
+            summary: "GitHub deployment_status webhook",
+            payload: "A GitHub `deployment_status` (or `deployment`) webhook; `ping` is answered, other events are recorded nowhere.",
+            signed: true,
+            targeted: true,
+        },
+        Hook {
+            source: "generic",
+            id: "hookGeneric",
+            summary: "Timeline events as JSON lines",
+            payload: "JSON lines: one object per line with time, description and optionally actor, kind, id, milestone, link.",
+            signed: false,
+            targeted: true,
+        },
+    ]
+}
+
+/// The webhooks' operations: authenticated by each hook's own secret, not by an account.
+fn hook_paths(paths: &mut Map<String, Value>) {
+    for h in hooks() {
+        let path = format!("/api/v1/hooks/{}", h.source);
+        let params: Vec<Value> = if h.targeted {
+            vec![
+                json!({ "name": "postmortem", "in": "query", "required": false, "description": "PM-n: append the events to this postmortem", "schema": { "type": "string" } }),
+                json!({ "name": "service", "in": "query", "required": false, "description": "append the events to every open postmortem (draft or in review) of this service", "schema": { "type": "string" } }),
+            ]
+        } else {
+            Vec::new()
+        };
+        let answer = |description: &str| json!({ "description": description, "content": { "application/json": { "schema": r("HookAnswer") } } });
+        let mut responses = Map::new();
+        responses.insert(
+            "200".into(),
+            answer("The events were appended (or were already there)"),
+        );
+        if !h.targeted {
+            responses.insert(
+                "201".into(),
+                answer("A firing alert passed the draft rule and opened a draft postmortem"),
+            );
+        }
+        responses.insert(
+            "202".into(),
+            answer("Accepted and recorded nowhere: no open postmortem, and nothing passed the draft rule (or the URL names no postmortem)"),
+        );
+        responses.insert("400".into(), error_response("The body is not valid JSON"));
+        responses.insert(
+            "401".into(),
+            error_response(if h.signed {
+                "X-Hub-Signature-256 is missing or does not match the body and the hook's secret"
+            } else {
+                "The bearer secret is missing or not the hook's"
+            }),
+        );
+        responses.insert(
+            "404".into(),
+            error_response("The hook is disabled: it has no secret"),
+        );
+        responses.insert("413".into(), error_response("The body is too large"));
+        responses.insert(
+            "422".into(),
+            error_response("The payload is not this format (a wrong version, a missing field); `field` names it"),
+        );
+        let media = if h.source == "generic" {
+            json!({ "application/x-ndjson": { "schema": { "type": "string", "description": h.payload } } })
+        } else {
+            json!({ "application/json": { "schema": { "type": "object", "description": h.payload } } })
+        };
+        let security = if h.signed {
+            json!([{ "githubSignature": [] }])
+        } else {
+            json!([{ "hookSecret": [] }])
+        };
+        let mut item = Map::new();
+        item.insert(
+            "post".into(),
+            json!({
+                "operationId": h.id,
+                "summary": h.summary,
+                "tags": ["hooks"],
+                "parameters": params,
+                "requestBody": { "required": true, "content": media },
+                "responses": responses,
+                "security": security,
+            }),
+        );
+        paths.insert(path, Value::Object(item));
+    }
 }
 
 fn error_response(description: &str) -> Value {
@@ -819,6 +996,7 @@ fn build() -> Value {
             .or_insert_with(|| Value::Object(Map::new()));
         item[o.method] = operation;
     }
+    hook_paths(&mut paths);
     json!({
         "openapi": "3.1.0",
         "info": {
@@ -832,17 +1010,28 @@ fn build() -> Value {
         "components": {
             "securitySchemes": {
                 "bearer": { "type": "http", "scheme": "bearer", "description": "An API token (`dbf_…`), made with `debrief token create` or on your tokens page." },
-                "session": { "type": "apiKey", "in": "cookie", "name": crate::auth::SESSION_COOKIE, "description": "The web app's session; requests that change anything must also send X-CSRF-Token." }
+                "session": { "type": "apiKey", "in": "cookie", "name": crate::auth::SESSION_COOKIE, "description": "The web app's session; requests that change anything must also send X-CSRF-Token." },
+                "hookSecret": { "type": "http", "scheme": "bearer", "description": "A webhook's own secret (`debrief serve --hook-secret SOURCE=SECRET`), not an API token." },
+                "githubSignature": { "type": "apiKey", "in": "header", "name": "X-Hub-Signature-256", "description": "sha256=<hex HMAC-SHA256 of the body keyed with the github hook's secret>, as GitHub sends it." }
             },
             "schemas": schemas()
         }
     })
 }
 
-/// Every (method, path) the document describes, for the router check.
+/// Every (method, path) of the API router (`api::routes`) the document describes, for the router
+/// check. The webhooks are listed by [`documented_hooks`].
 pub fn documented() -> Vec<(String, String)> {
     ops()
         .into_iter()
         .map(|o| (o.method.to_uppercase(), o.path.to_owned()))
+        .collect()
+}
+
+/// Every (method, path) of the webhooks (`hooks::routes`) the document describes.
+pub fn documented_hooks() -> Vec<(String, String)> {
+    hooks()
+        .into_iter()
+        .map(|h| ("POST".to_owned(), format!("/api/v1/hooks/{}", h.source)))
         .collect()
 }

@@ -24,6 +24,10 @@ const MIGRATIONS: &[Migration] = &[
         version: 2,
         sql: include_str!("../migrations/0002_accounts.sql"),
     },
+    Migration {
+        version: 3,
+        sql: include_str!("../migrations/0003_hooks.sql"),
+    },
 ];
 
 /// The advisory lock that serializes migrators ("debrief" in ASCII, plus one).

@@ -12,15 +12,15 @@ use async_trait::async_trait;
 use debrief_core::{
     ActionFields, ActionId, ActionItem, Entity, EventFields, EventId, FieldChange, Key,
     Participant, ParticipantFields, ParticipantId, Postmortem, PostmortemDocument,
-    PostmortemFields, ProgressUpdate, Revision, Status, TimelineEvent, Version,
+    PostmortemFields, ProgressUpdate, Revision, Source, Status, TimelineEvent, Version,
 };
 use debrief_store::search::plain_words;
 use debrief_store::{
     ActionFilter, BulkOutcome, Edit, EventQuery, PostmortemFilter, PostmortemSummary, Result,
     SearchHit, SearchQuery, Stats, Store, StoreError, changes, check_action_allowed,
-    check_document_status, check_edit, check_version, fill_key_moment, follow_milestone,
-    occurred_at, prepare_action, prepare_event, prepare_participant, prepare_postmortem,
-    status_summary, to_json,
+    check_document_status, check_edit, check_group_key, check_version, fill_key_moment,
+    follow_milestone, group_summary, occurred_at, open_to_alerts, prepare_action, prepare_event,
+    prepare_participant, prepare_postmortem, status_summary, to_json,
 };
 use jiff::Timestamp;
 use jiff::civil::Date;
@@ -545,6 +545,29 @@ fn push_filters(q: &mut QueryBuilder<Postgres>, filter: &PostmortemFilter) {
     if let Some(until) = filter.until {
         q.push(" AND p.occurred_at < ").push_bind(micros(until));
     }
+}
+
+/// The postmortem an alert group points at, whatever its status.
+async fn group_target(
+    conn: &mut PgConnection,
+    source: &Source,
+    group_key: &str,
+) -> Result<Option<Postmortem>> {
+    let row: Option<PostmortemRow> = sqlx::query_as(concat!(
+        "SELECT ",
+        postmortem_columns!(),
+        " FROM alert_groups g JOIN postmortems p ON p.id = g.postmortem_id
+         WHERE g.source = $1 AND g.group_key = $2"
+    ))
+    .bind(source.as_str())
+    .bind(group_key)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(backend)?;
+    Ok(row
+        .map(rows::postmortem)
+        .transpose()?
+        .map(|stored| stored.postmortem))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1315,6 +1338,70 @@ impl Store for PostgresStore {
         .await
         .map_err(backend)?;
         rows.into_iter().map(rows::revision).collect()
+    }
+
+    async fn group_postmortem(
+        &self,
+        source: &Source,
+        group_key: &str,
+    ) -> Result<Option<Postmortem>> {
+        let mut conn = self.pool.acquire().await.map_err(backend)?;
+        Ok(group_target(&mut conn, source, group_key)
+            .await?
+            .filter(|pm| open_to_alerts(pm.status)))
+    }
+
+    async fn open_for_group(
+        &self,
+        by: &str,
+        source: &Source,
+        group_key: &str,
+        fields: PostmortemFields,
+    ) -> Result<(Postmortem, bool)> {
+        check_group_key(group_key)?;
+        let fields = prepare_postmortem(fields)?;
+        let at = now();
+        let mut tx = self.begin().await?;
+        // The key-number lock serializes everyone who may open a postmortem, on every instance;
+        // read under it, the group's row shows what an earlier opener committed.
+        lock_key_numbers(&mut tx).await?;
+        if let Some(pm) = group_target(&mut tx, source, group_key).await?
+            && open_to_alerts(pm.status)
+        {
+            tx.commit().await.map_err(backend)?;
+            return Ok((pm, false));
+        }
+        let number = next_number(&mut tx).await?;
+        let pm = insert_postmortem(&mut tx, number, Status::Draft, fields, at).await?;
+        reindex(&mut tx, pm.id, &pm.postmortem.fields).await?;
+        sqlx::query(
+            "INSERT INTO alert_groups (source, group_key, postmortem_id, opened_at)
+             VALUES ($1, $2, $3, $4)
+             ON CONFLICT (source, group_key)
+             DO UPDATE SET postmortem_id = EXCLUDED.postmortem_id, opened_at = EXCLUDED.opened_at",
+        )
+        .bind(source.as_str())
+        .bind(group_key)
+        .bind(pm.id)
+        .bind(micros(at))
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+        record(
+            &mut tx,
+            Entry {
+                postmortem_id: pm.id,
+                at,
+                by,
+                entity: Entity::Postmortem,
+                entity_id: None,
+                summary: group_summary(source, group_key),
+                changes: changes(&(), &pm.postmortem.fields),
+            },
+        )
+        .await?;
+        tx.commit().await.map_err(backend)?;
+        Ok((pm.postmortem, true))
     }
 
     async fn search(

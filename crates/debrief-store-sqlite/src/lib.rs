@@ -21,14 +21,14 @@ use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection, SqlitePool};
 use debrief_core::{
     ActionFields, ActionId, ActionItem, Entity, EventFields, EventId, FieldChange, Key,
     Participant, ParticipantFields, ParticipantId, Postmortem, PostmortemDocument,
-    PostmortemFields, ProgressUpdate, Revision, Status, TimelineEvent, Version,
+    PostmortemFields, ProgressUpdate, Revision, Source, Status, TimelineEvent, Version,
 };
 use debrief_store::{
     ActionFilter, BulkOutcome, Edit, EventQuery, PostmortemFilter, PostmortemSummary, Result,
     SearchHit, SearchQuery, Stats, Store, StoreError, changes, check_action_allowed,
-    check_document_status, check_edit, check_version, fill_key_moment, follow_milestone,
-    occurred_at, prepare_action, prepare_event, prepare_participant, prepare_postmortem,
-    status_summary, to_json,
+    check_document_status, check_edit, check_group_key, check_version, fill_key_moment,
+    follow_milestone, group_summary, occurred_at, open_to_alerts, prepare_action, prepare_event,
+    prepare_participant, prepare_postmortem, status_summary, to_json,
 };
 
 use rows::{
@@ -553,6 +553,25 @@ fn has_filters(f: &PostmortemFilter) -> bool {
         || f.service.is_some()
         || f.from.is_some()
         || f.until.is_some()
+}
+
+/// The postmortem an alert group points at, whatever its status.
+async fn group_target(
+    conn: &mut SqliteConnection,
+    source: &Source,
+    group_key: &str,
+) -> Result<Option<Postmortem>> {
+    let sql = format!(
+        "SELECT {POSTMORTEM_COLUMNS} FROM alert_groups g JOIN postmortems p ON p.id = g.postmortem_id
+         WHERE g.source = ?1 AND g.group_key = ?2"
+    );
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(source.as_str())
+        .bind(group_key)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(backend)?;
+    row.map(|r| postmortem_from_row(&r)).transpose()
 }
 
 #[async_trait]
@@ -1223,6 +1242,68 @@ impl Store for SqliteStore {
         .await
         .map_err(backend)?;
         rows.iter().map(rows::revision_from_row).collect()
+    }
+
+    async fn group_postmortem(
+        &self,
+        source: &Source,
+        group_key: &str,
+    ) -> Result<Option<Postmortem>> {
+        let mut conn = self.pool.acquire().await.map_err(backend)?;
+        Ok(group_target(&mut conn, source, group_key)
+            .await?
+            .filter(|pm| open_to_alerts(pm.status)))
+    }
+
+    async fn open_for_group(
+        &self,
+        by: &str,
+        source: &Source,
+        group_key: &str,
+        fields: PostmortemFields,
+    ) -> Result<(Postmortem, bool)> {
+        check_group_key(group_key)?;
+        let fields = prepare_postmortem(fields)?;
+        let at = now();
+        // BEGIN IMMEDIATE: concurrent deliveries of one group queue here, and the second finds
+        // the postmortem the first opened.
+        let mut tx = self.begin_write().await?;
+        if let Some(pm) = group_target(&mut tx, source, group_key).await?
+            && open_to_alerts(pm.status)
+        {
+            tx.commit().await.map_err(backend)?;
+            return Ok((pm, false));
+        }
+        let number = next_number(&mut tx).await?;
+        let id = insert_postmortem_row(&mut tx, number, Status::Draft, &fields, at).await?;
+        reindex(&mut tx, id, &fields).await?;
+        sqlx::query(
+            "INSERT INTO alert_groups (source, group_key, postmortem_id, opened_at)
+             VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (source, group_key)
+             DO UPDATE SET postmortem_id = excluded.postmortem_id, opened_at = excluded.opened_at",
+        )
+        .bind(source.as_str())
+        .bind(group_key)
+        .bind(id)
+        .bind(micros(at))
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+        record(
+            &mut tx,
+            id,
+            at,
+            by,
+            Entity::Postmortem,
+            None,
+            &group_summary(source, group_key),
+            &changes(&(), &fields),
+        )
+        .await?;
+        let (_, pm) = load_postmortem(&mut tx, Key::new(number)?).await?;
+        tx.commit().await.map_err(backend)?;
+        Ok((pm, true))
     }
 
     async fn search(

@@ -10,6 +10,7 @@ use crate::rows::backend;
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/0001_initial.sql")),
     (2, include_str!("../migrations/0002_accounts.sql")),
+    (3, include_str!("../migrations/0003_hooks.sql")),
 ];
 
 pub async fn run(pool: &SqlitePool) -> Result<Vec<i64>> {

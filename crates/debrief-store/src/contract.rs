@@ -41,6 +41,7 @@ macro_rules! contract_tests {
             search_ranks_and_filters,
             search_covers_timeline_factors_lessons,
             import_document_keeps_everything,
+            alert_groups_open_one_postmortem,
             first_admin_is_created_once,
             first_admin_race_has_one_winner,
             duplicate_email_is_refused,
@@ -1406,6 +1407,146 @@ fn assert_not_found(err: StoreError, expected: &str) {
     assert!(
         matches!(err, StoreError::NotFound(ref what) if what == expected),
         "expected NotFound({expected:?}), got {err}"
+    );
+}
+
+/// Webhooks: an alert group opens one postmortem, however many deliveries race for it, and a new
+/// one once its postmortem is published; groups are told apart by source and key.
+pub async fn alert_groups_open_one_postmortem(store: Arc<dyn Store>) {
+    let am: Source = "alertmanager".parse().expect("source");
+    let grafana: Source = "grafana".parse().expect("source");
+    let group = "{}:{alertname=\"DiskFull\"}";
+    assert!(
+        store
+            .group_postmortem(&am, group)
+            .await
+            .expect("lookup")
+            .is_none()
+    );
+    let mut opening = fields("Disk full on db-1");
+    opening.severity = "SEV1".parse().expect("sev");
+    opening.key_moments.started = Some(moment("2024-05-01 10:00"));
+
+    // Warm the pool, then race: one delivery opens the draft, the others find it.
+    let warm: Vec<_> = (0..6)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move { store.list_postmortems(&PostmortemFilter::default()).await })
+        })
+        .collect();
+    for w in warm {
+        w.await.expect("task").expect("list");
+    }
+    let tasks: Vec<_> = (0..6)
+        .map(|_| {
+            let store = store.clone();
+            let am = am.clone();
+            let opening = opening.clone();
+            tokio::spawn(async move { store.open_for_group(BY, &am, group, opening).await })
+        })
+        .collect();
+    let mut opened = Vec::new();
+    for t in tasks {
+        opened.push(t.await.expect("task").expect("open"));
+    }
+    assert_eq!(opened.iter().filter(|(_, created)| *created).count(), 1);
+    let first = opened[0].0.clone();
+    assert!(opened.iter().all(|(pm, _)| pm.key == first.key));
+    assert_eq!(first.status, Status::Draft);
+    assert_eq!(first.fields.severity.to_string(), "SEV1");
+    assert_eq!(
+        first.fields.key_moments.started,
+        Some(moment("2024-05-01 10:00"))
+    );
+    let all = store
+        .list_postmortems(&PostmortemFilter::default())
+        .await
+        .expect("list");
+    assert_eq!(all.len(), 1, "one postmortem for one group");
+    let revisions = store.revisions(first.key).await.expect("revisions");
+    assert_eq!(revisions.len(), 1);
+    assert!(
+        revisions[0].summary.contains("alertmanager alert group"),
+        "{}",
+        revisions[0].summary
+    );
+    assert_eq!(
+        store
+            .group_postmortem(&am, group)
+            .await
+            .expect("lookup")
+            .map(|p| p.key),
+        Some(first.key)
+    );
+
+    // Another key, or the same key from another source, is another group.
+    let (other, created) = store
+        .open_for_group(BY, &am, "{}:{alertname=\"Latency\"}", fields("Latency"))
+        .await
+        .expect("other group");
+    assert!(created);
+    assert_ne!(other.key, first.key);
+    let (elsewhere, created) = store
+        .open_for_group(BY, &grafana, group, fields("Disk full (Grafana)"))
+        .await
+        .expect("other source");
+    assert!(created);
+    assert_ne!(elsewhere.key, first.key);
+
+    // In review it still takes its group's alerts; once published the group opens a new draft.
+    let p = store
+        .change_status(BY, first.key, first.version, Status::InReview)
+        .await
+        .expect("review");
+    let (again, created) = store
+        .open_for_group(BY, &am, group, fields("Disk full again"))
+        .await
+        .expect("in review");
+    assert_eq!((again.key, created), (first.key, false));
+    store
+        .change_status(BY, p.key, p.version, Status::Published)
+        .await
+        .expect("publish");
+    assert!(
+        store
+            .group_postmortem(&am, group)
+            .await
+            .expect("lookup")
+            .is_none()
+    );
+    let (next, created) = store
+        .open_for_group(BY, &am, group, fields("Disk full, next week"))
+        .await
+        .expect("reopen");
+    assert!(created);
+    assert_ne!(next.key, first.key);
+    assert_eq!(
+        store
+            .group_postmortem(&am, group)
+            .await
+            .expect("lookup")
+            .map(|p| p.key),
+        Some(next.key)
+    );
+
+    // A key that cannot be stored is refused, and nothing is written.
+    let before = store
+        .list_postmortems(&PostmortemFilter::default())
+        .await
+        .expect("list")
+        .len();
+    let err = store
+        .open_for_group(BY, &am, "", fields("No key"))
+        .await
+        .expect_err("empty key");
+    assert!(matches!(err, StoreError::Invalid(_)), "{err}");
+    assert_eq!(
+        store
+            .list_postmortems(&PostmortemFilter::default())
+            .await
+            .expect("list")
+            .len(),
+        before
     );
 }
 

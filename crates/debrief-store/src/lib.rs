@@ -22,8 +22,8 @@ use serde::Serialize;
 use debrief_core::{
     ActionFields, ActionId, ActionItem, EventFields, EventId, Key, Label, Moment, ParseError,
     Participant, ParticipantFields, ParticipantId, Postmortem, PostmortemDocument,
-    PostmortemFields, ProgressUpdate, Revision, Severity, Status, TimelineEvent, TransitionError,
-    Version,
+    PostmortemFields, ProgressUpdate, Revision, Severity, Source, Status, TimelineEvent,
+    TransitionError, Version,
 };
 
 pub use accounts::{Accounts, Credentials, NewSession, NewToken, NewUser, Session, UserChange};
@@ -350,6 +350,28 @@ pub trait Store: Accounts + Send + Sync + std::fmt::Debug {
         filter: &PostmortemFilter,
     ) -> Result<Vec<SearchHit>>;
 
+    /// The postmortem an alert group is open in (webhooks: Alertmanager's `groupKey`, PagerDuty's
+    /// incident, …): the one the group's first alert opened, while it is still
+    /// [open to alerts](open_to_alerts). `None` when the group has none, or its postmortem was
+    /// published or closed since.
+    async fn group_postmortem(
+        &self,
+        source: &Source,
+        group_key: &str,
+    ) -> Result<Option<Postmortem>>;
+    /// The postmortem open for an alert group, opening a draft with `fields` when the group has
+    /// none (or its postmortem is no longer [open to alerts](open_to_alerts): the group then
+    /// points at the new draft). Insert-or-get in one transaction, so concurrent deliveries of
+    /// one group — on one instance or several — open one postmortem. Returns the postmortem and
+    /// whether it was created.
+    async fn open_for_group(
+        &self,
+        by: &str,
+        source: &Source,
+        group_key: &str,
+        fields: PostmortemFields,
+    ) -> Result<(Postmortem, bool)>;
+
     /// The whole postmortem as one document (hidden events included, flagged).
     async fn get_document(&self, key: Key) -> Result<PostmortemDocument> {
         let pm = self.get_postmortem(key).await?;
@@ -379,6 +401,42 @@ pub trait Store: Accounts + Send + Sync + std::fmt::Debug {
 
 /// A shared handle to whichever store is configured.
 pub type DynStore = Arc<dyn Store>;
+
+/// Whether a postmortem still takes the alerts of its group: while it is being written (draft or
+/// in review). Once it is published or closed, the group's next firing alert is a new incident.
+pub fn open_to_alerts(status: Status) -> bool {
+    matches!(status, Status::Draft | Status::InReview)
+}
+
+/// The longest alert group key stored; callers hash longer ones.
+pub const MAX_GROUP_KEY_BYTES: usize = 500;
+
+/// Checks an alert group key before it is stored: one non-empty line of at most
+/// [`MAX_GROUP_KEY_BYTES`].
+pub fn check_group_key(group_key: &str) -> Result<()> {
+    if group_key.is_empty()
+        || group_key.len() > MAX_GROUP_KEY_BYTES
+        || group_key.chars().any(char::is_control)
+    {
+        return Err(ParseError::new(
+            "group_key",
+            format!(
+                "must be one non-empty line of at most {MAX_GROUP_KEY_BYTES} bytes without control characters"
+            ),
+        )
+        .into());
+    }
+    Ok(())
+}
+
+/// The revision summary of a postmortem opened for an alert group (the key cut to 120 characters).
+pub fn group_summary(source: &Source, group_key: &str) -> String {
+    let mut key: String = group_key.chars().take(120).collect();
+    if key.len() < group_key.len() {
+        key.push('…');
+    }
+    format!("opened by {source} alert group {key}")
+}
 
 /// Checks an event before it is written: the cross-field rules, in stored form.
 pub fn prepare_event(mut event: EventFields) -> Result<EventFields> {

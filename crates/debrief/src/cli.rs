@@ -77,6 +77,9 @@ pub enum Command {
     Import(ImportArgs),
     /// Bring the database schema up to date (also done automatically on every start)
     Migrate,
+    /// Check Markdown postmortems for blame language, missing sections and action items without
+    /// an owner or a check-in date (needs no database)
+    Lint(crate::commands::lint::LintArgs),
     /// Run the web app and the JSON API (http://127.0.0.1:7878 by default)
     Serve(ServeArgs),
     /// Add, list, disable and enable users of the web app and API
@@ -107,6 +110,28 @@ pub struct ServeArgs {
     /// Mark cookies Secure: set this when Debrief is served over HTTPS (behind a proxy)
     #[arg(long, env = "DEBRIEF_SECURE_COOKIES")]
     pub secure_cookies: bool,
+    /// Enable a webhook (/api/v1/hooks/SOURCE) with its secret: alertmanager, grafana, pagerduty,
+    /// opsgenie, github or generic. Repeat for each; a hook without a secret is disabled. Prefer
+    /// the environment variable (comma-separated) so that secrets stay out of the process list
+    #[arg(
+        long = "hook-secret",
+        env = "DEBRIEF_HOOK_SECRETS",
+        value_name = "SOURCE=SECRET",
+        value_delimiter = ',',
+        hide_env_values = true
+    )]
+    pub hook_secrets: Vec<debrief_server::state::HookSecret>,
+    /// Which firing alerts open a draft postmortem when their group has none open: every
+    /// condition must hold, a condition holds when the label has one of the values (* for any).
+    /// Repeat for more conditions (in the environment, separate them with ;); giving any replaces
+    /// the default [default: severity=critical,high,page,p1]
+    #[arg(
+        long = "open-draft-on",
+        env = "DEBRIEF_OPEN_DRAFT_ON",
+        value_name = "LABEL=VALUE[,VALUE]",
+        value_delimiter = ';'
+    )]
+    pub open_draft_on: Vec<debrief_server::state::LabelMatcher>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -368,6 +393,9 @@ pub enum TimelineCommand {
     Edit(Box<EventEditArgs>),
     /// Hide an event from the timeline view (it is kept, and still searchable)
     Hide(EventHideArgs),
+    /// Import events from a Slack export, alert or paging payloads, deployments, Kubernetes
+    /// events, CSV, JSON lines or a chat transcript (re-importing adds nothing twice)
+    Import(Box<TimelineImportArgs>),
 }
 
 /// What an event adds besides its time, kind and description.
@@ -485,6 +513,82 @@ pub struct EventHideArgs {
     /// Show the event again
     #[arg(long)]
     pub unhide: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct TimelineImportArgs {
+    /// The postmortem, such as PM-42
+    pub key: Key,
+    /// slack, alertmanager, grafana, pagerduty, opsgenie, github (deployment_status), kubernetes,
+    /// csv, jsonl or transcript
+    #[arg(long, value_name = "FORMAT")]
+    pub format: debrief_import::Format,
+    /// The file to read, or - for standard input; for slack, the export's zip or the directory
+    /// it unpacks to
+    #[arg(value_name = "PATH")]
+    pub path: PathBuf,
+    /// slack: only this channel, by name or id (repeat for several) [default: all channels]
+    #[arg(long = "channel", value_name = "CHANNEL")]
+    pub channels: Vec<String>,
+    /// Only events at or after this time
+    #[arg(long, value_name = "TIME", value_parser = args::time)]
+    pub since: Option<TimeArg>,
+    /// Only events at or before this time (a day or a minute includes all of it)
+    #[arg(long, value_name = "TIME", value_parser = args::time)]
+    pub until: Option<TimeArg>,
+    /// transcript: the date of the first line (or give --since); csv, jsonl: the date of rows
+    /// that hold only a time of day, YYYY-MM-DD
+    #[arg(long, value_name = "DATE", value_parser = args::date)]
+    pub date: Option<Date>,
+    /// csv, jsonl: which column (or JSON field) holds what, such as time=When,description=What
+    /// (fields: time, date, description, actor, kind, source_id, milestone, link); columns not
+    /// named are found by common names
+    #[arg(long = "map", value_name = "FIELD=COLUMN,…", value_parser = debrief_import::FieldMapping::parse)]
+    pub maps: Vec<debrief_import::FieldMapping>,
+    /// slack: the workspace's address (https://acme.slack.com), so each event links to its message
+    #[arg(long, value_name = "URL")]
+    pub workspace_url: Option<Url>,
+    /// grafana: when a legacy alert (which carries no time) was received [default: the file's
+    /// modification time, or now for standard input]
+    #[arg(long, value_name = "TIME", value_parser = args::time)]
+    pub received: Option<TimeArg>,
+    /// Refuse inputs (or files inside a Slack export) larger than this: bytes, or with a K, M or G
+    /// suffix [default: 256M]
+    #[arg(long, value_name = "SIZE", value_parser = byte_size)]
+    pub max_size: Option<u64>,
+    /// Read the input and report what would be added, without writing anything
+    #[arg(long)]
+    pub dry_run: bool,
+    #[command(flatten)]
+    pub json: JsonFlag,
+}
+
+/// A size in bytes: `1048576`, `512K`, `300M`, `2G` (binary units; `MiB` and `MB` are read alike).
+fn byte_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let digits = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (number, unit) = t.split_at(digits);
+    let shift = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "kb" | "kib" => 10,
+        "m" | "mb" | "mib" => 20,
+        "g" | "gb" | "gib" => 30,
+        _ => {
+            return Err(format!(
+                "{t:?} is not a size: expected bytes, or a number with K, M or G"
+            ));
+        }
+    };
+    number
+        .parse::<u64>()
+        .ok()
+        .filter(|n| *n > 0)
+        .and_then(|n| n.checked_mul(1 << shift))
+        .ok_or_else(|| {
+            format!(
+                "{t:?} is not a size: expected a positive number of bytes, or one with K, M or G"
+            )
+        })
 }
 
 #[derive(Debug, Subcommand)]

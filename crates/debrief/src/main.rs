@@ -15,6 +15,16 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
+    if let cli::Command::Lint(args) = &cli.command {
+        return match commands::lint::run(args) {
+            Ok(false) => ExitCode::SUCCESS,
+            Ok(true) => ExitCode::from(1),
+            Err(e) => {
+                eprintln!("error: {e}");
+                e.exit_code()
+            }
+        };
+    }
     // The server uses every core; every other command is one short conversation with the database.
     let mut builder = if matches!(cli.command, cli::Command::Serve(_)) {
         tokio::runtime::Builder::new_multi_thread()

@@ -292,6 +292,29 @@ async fn a_postmortem_end_to_end_in_chromium() {
     }
     shot(&a, "04-published").await;
 
+    // The linter speaks while someone types, with a rephrasing.
+    a.goto(&format!("{}/pm/PM-1", server.base))
+        .await
+        .expect("page");
+    click(&a, "#impact details > summary").await;
+    fill(
+        &a,
+        "#impact textarea[name=impact]",
+        "The on-call engineer should have noticed the alert sooner.",
+    )
+    .await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let hint = loop {
+        if let Ok(li) = a.find(Locator::Css("#impact .lint-inline li")).await {
+            break li.text().await.expect("hint");
+        }
+        assert!(Instant::now() < deadline, "no inline lint finding appeared");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(hint.contains("should have"), "{hint}");
+    assert!(hint.contains("Try:"), "{hint}");
+    shot(&a, "05-lint-inline").await;
+
     // Two people edit the summary at once.
     let b = browser(driver_port).await;
     b.goto(&format!("{}/login", server.base))

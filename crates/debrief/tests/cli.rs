@@ -734,7 +734,7 @@ fn database_urls_are_checked() {
     let out = db.run(&["migrate"]).ok();
     assert!(
         out.stdout
-            .contains("Applied migration(s) 1, 2 to the sqlite database"),
+            .contains("Applied migration(s) 1, 2, 3 to the sqlite database"),
         "{out:#?}"
     );
     let again = db.run(&["migrate"]).ok();
@@ -761,6 +761,7 @@ fn help_lists_every_subcommand() {
         "export",
         "import",
         "migrate",
+        "lint",
         "serve",
         "user",
         "token",

@@ -8,6 +8,7 @@
 pub mod accounts;
 pub mod actions;
 pub mod body;
+pub mod lint;
 pub mod postmortems;
 pub mod timeline;
 
@@ -76,6 +77,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/api/v1/actions/{id}/progress", post(act::progress))
         .route("/api/v1/search", get(pm::search))
+        .route("/api/v1/lint", post(lint::lint))
         .route("/api/v1/users", get(acc::users).post(acc::add_user))
         .route("/api/v1/users/{id}", axum::routing::patch(acc::change_user))
         .route("/api/v1/tokens", get(acc::tokens).post(acc::create_token))

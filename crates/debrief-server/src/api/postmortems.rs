@@ -326,22 +326,22 @@ pub struct Readiness {
     pub durations: Durations,
 }
 
-pub async fn readiness_of(state: &AppState, p: &Postmortem) -> ApiResult<Readiness> {
-    let events = state
-        .store()
-        .list_events(p.key, debrief_store::EventQuery::default())
-        .await?;
-    let participants = state.store().list_participants(p.key).await?;
+/// The readiness of a postmortem from its loaded parts (hidden events do not count).
+pub fn readiness_of(
+    p: &Postmortem,
+    events: &[debrief_core::TimelineEvent],
+    participants: &[debrief_core::Participant],
+) -> Readiness {
     let gaps = debrief_core::readiness::check(
         &p.fields,
         events.iter().map(|e| &e.fields),
         participants.iter().map(|x| &x.fields),
     );
-    Ok(Readiness {
+    Readiness {
         ready: gaps.is_empty(),
         gaps,
         durations: p.fields.key_moments.durations(),
-    })
+    }
 }
 
 pub async fn readiness(
@@ -350,7 +350,12 @@ pub async fn readiness(
     Path(k): Path<String>,
 ) -> ApiResult<axum::Json<Readiness>> {
     let p = visible(&state, &caller, key(&k)?).await?;
-    Ok(axum::Json(readiness_of(&state, &p).await?))
+    let events = state
+        .store()
+        .list_events(p.key, debrief_store::EventQuery::default())
+        .await?;
+    let participants = state.store().list_participants(p.key).await?;
+    Ok(axum::Json(readiness_of(&p, &events, &participants)))
 }
 
 pub async fn revisions(

@@ -453,6 +453,47 @@ pub struct Duration_ {
     pub value: String,
 }
 
+/// A linter finding as the status panel lists it.
+#[derive(Debug, Clone)]
+pub struct LintRow {
+    pub rule: String,
+    pub level: &'static str,
+    pub section: String,
+    pub matched: String,
+    pub message: String,
+    pub suggestion: String,
+}
+
+/// The blameless linter over the whole postmortem as its Markdown export, with the participants'
+/// names known: what is left to rephrase before the review.
+fn lint_rows(
+    state: &AppState,
+    pm: &Postmortem,
+    events: &[TimelineEvent],
+    actions: &[ActionItem],
+    participants: &[Participant],
+) -> Vec<LintRow> {
+    let doc = debrief_core::PostmortemDocument::from_parts(pm, events, actions, participants);
+    let text = debrief_markdown::export(&doc, &state.config().zone);
+    let ctx = debrief_lint::Context::with_participants(
+        participants.iter().map(|p| p.fields.name.to_string()),
+    );
+    state
+        .linter()
+        .lint_markdown_with(&text, &ctx)
+        .into_iter()
+        .filter(|f| f.level >= debrief_lint::Level::Warning && f.rule.starts_with("blame/"))
+        .map(|f| LintRow {
+            rule: f.rule,
+            level: f.level.as_str(),
+            section: view::words(f.section.as_str()),
+            matched: f.matched,
+            message: f.message,
+            suggestion: f.suggestion,
+        })
+        .collect()
+}
+
 #[derive(Debug, Clone)]
 pub struct Transition {
     pub to: String,
@@ -499,6 +540,7 @@ pub struct PmPage {
     pub participants: Vec<ParticipantView>,
     pub revisions: Vec<RevisionRow>,
     pub readiness: Readiness,
+    pub lint: Vec<LintRow>,
     pub transitions: Vec<Transition>,
     pub status_error: String,
     pub sections: HashMap<String, F>,
@@ -943,7 +985,7 @@ async fn page_view(
         .await?;
     let participants = store.list_participants(pm.key).await?;
     let revisions = store.revisions(pm.key).await?;
-    let readiness = readiness_of(state, pm).await?;
+    let readiness = readiness_of(pm, &events, &participants);
     let today = crate::api::actions::today(state);
 
     let form_for = |id: &str, values: HashMap<String, String>, version: i64, base: String| -> F {
@@ -1307,6 +1349,7 @@ async fn page_view(
         actions: action_views,
         participants: participant_views,
         revisions: revision_rows,
+        lint: lint_rows(state, pm, &events, &actions, &participants),
         readiness,
         transitions: if can_write {
             transitions(pm.status)
@@ -1552,19 +1595,7 @@ pub async fn edit_section(
     for _attempt in 0..3 {
         let mut fields = current.fields.clone();
         if let Err(errors) = apply_section(&section, &form, &mut fields, &zone) {
-            return respond(
-                &state,
-                &caller,
-                &current,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                Outcome_ {
-                    form: form_id,
-                    typed: Some(form),
-                    errors,
-                    ..Outcome_::default()
-                },
-            )
-            .await;
+            return invalid(&state, &caller, &current, &form_id, form, errors).await;
         }
         let untouched = current.version == version_of(&form)
             || fingerprint(&section_part(&section, &current.fields)) == form.get("base");
@@ -1738,25 +1769,53 @@ pub async fn add_event(
     let event = match event_from_form(&form, None, &state.config().zone) {
         Ok(e) => e,
         Err(errors) => {
-            return respond(
-                &state,
-                &caller,
-                &pm,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                Outcome_ {
-                    form: "new-event".into(),
-                    typed: Some(form),
-                    errors,
-                    ..Outcome_::default()
-                },
-            )
-            .await;
+            return invalid(&state, &caller, &pm, "new-event", form, errors).await;
         }
     };
     match state.store().add_event(caller.actor(), pm.key, event).await {
         Ok(e) => saved(&key, &format!("event-{}", e.id.0)),
         Err(e) => store_failure(&state, &caller, &pm, "new-event", form, e).await,
     }
+}
+
+/// Draws a form again with the problems of what was typed (422).
+async fn invalid(
+    state: &AppState,
+    caller: &Caller,
+    pm: &Postmortem,
+    form_id: &str,
+    form: FormData,
+    errors: FieldErrors,
+) -> Response {
+    let outcome = Outcome_ {
+        form: form_id.to_owned(),
+        typed: Some(form),
+        errors,
+        ..Outcome_::default()
+    };
+    respond(state, caller, pm, StatusCode::UNPROCESSABLE_ENTITY, outcome).await
+}
+
+/// Draws a form again after someone else saved the same record (409): the user's text stays in
+/// the form, theirs is shown beside it, and the form now edits the current version.
+async fn conflicted(
+    state: &AppState,
+    caller: &Caller,
+    pm: &Postmortem,
+    form_id: &str,
+    form: FormData,
+    theirs: Vec<(String, String)>,
+    version: Option<i64>,
+) -> Response {
+    let outcome = Outcome_ {
+        form: form_id.to_owned(),
+        typed: Some(form),
+        message: CONFLICT.to_owned(),
+        theirs,
+        version,
+        ..Outcome_::default()
+    };
+    respond(state, caller, pm, StatusCode::CONFLICT, outcome).await
 }
 
 /// Draws the form again with the store's refusal.
@@ -1835,19 +1894,7 @@ pub async fn edit_event(
     let fields = match event_from_form(&form, Some(&current.fields), &zone) {
         Ok(f) => f,
         Err(errors) => {
-            return respond(
-                &state,
-                &caller,
-                &pm,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                Outcome_ {
-                    form: form_id,
-                    typed: Some(form),
-                    errors,
-                    ..Outcome_::default()
-                },
-            )
-            .await;
+            return invalid(&state, &caller, &pm, &form_id, form, errors).await;
         }
     };
     match state
@@ -1864,22 +1911,16 @@ pub async fn edit_event(
         Ok(_) => saved(&key, &form_id),
         Err(StoreError::Conflict { .. }) => {
             let now = find_event(&state, &pm, id).await.ok();
-            respond(
+            conflicted(
                 &state,
                 &caller,
                 &pm,
-                StatusCode::CONFLICT,
-                Outcome_ {
-                    form: form_id,
-                    typed: Some(form),
-                    message: CONFLICT.to_owned(),
-                    theirs: now
-                        .as_ref()
-                        .map(|e| theirs(event_values(&e.fields, &zone)))
-                        .unwrap_or_default(),
-                    version: now.map(|e| e.version.0),
-                    ..Outcome_::default()
-                },
+                &form_id,
+                form,
+                now.as_ref()
+                    .map(|e| theirs(event_values(&e.fields, &zone)))
+                    .unwrap_or_default(),
+                now.map(|e| e.version.0),
             )
             .await
         }
@@ -1949,19 +1990,7 @@ pub async fn add_action(
     let action = match action_from_form(&form, None) {
         Ok(a) => a,
         Err(errors) => {
-            return respond(
-                &state,
-                &caller,
-                &pm,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                Outcome_ {
-                    form: "new-action".into(),
-                    typed: Some(form),
-                    errors,
-                    ..Outcome_::default()
-                },
-            )
-            .await;
+            return invalid(&state, &caller, &pm, "new-action", form, errors).await;
         }
     };
     match state
@@ -2001,19 +2030,7 @@ pub async fn edit_action(
     let action = match action_from_form(&form, Some(&current.fields)) {
         Ok(a) => a,
         Err(errors) => {
-            return respond(
-                &state,
-                &caller,
-                &pm,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                Outcome_ {
-                    form: form_id,
-                    typed: Some(form),
-                    errors,
-                    ..Outcome_::default()
-                },
-            )
-            .await;
+            return invalid(&state, &caller, &pm, &form_id, form, errors).await;
         }
     };
     match state
@@ -2024,22 +2041,16 @@ pub async fn edit_action(
         Ok(_) => saved(&key, &form_id),
         Err(StoreError::Conflict { .. }) => {
             let now = action_of(&state, &pm, id).await.ok();
-            respond(
+            conflicted(
                 &state,
                 &caller,
                 &pm,
-                StatusCode::CONFLICT,
-                Outcome_ {
-                    form: form_id,
-                    typed: Some(form),
-                    message: CONFLICT.to_owned(),
-                    theirs: now
-                        .as_ref()
-                        .map(|a| theirs(action_values(&a.fields)))
-                        .unwrap_or_default(),
-                    version: now.map(|a| a.version.0),
-                    ..Outcome_::default()
-                },
+                &form_id,
+                form,
+                now.as_ref()
+                    .map(|a| theirs(action_values(&a.fields)))
+                    .unwrap_or_default(),
+                now.map(|a| a.version.0),
             )
             .await
         }
@@ -2075,19 +2086,7 @@ pub async fn progress(
             .ok(),
     };
     let (Some(note), true) = (note, errors.is_empty()) else {
-        return respond(
-            &state,
-            &caller,
-            &pm,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Outcome_ {
-                form: form_id,
-                typed: Some(form),
-                errors,
-                ..Outcome_::default()
-            },
-        )
-        .await;
+        return invalid(&state, &caller, &pm, &form_id, form, errors).await;
     };
     let update = ProgressUpdate {
         at: state.now(),
@@ -2118,19 +2117,7 @@ pub async fn add_participant(
     let p = match participant_from_form(&form, true) {
         Ok(p) => p,
         Err(errors) => {
-            return respond(
-                &state,
-                &caller,
-                &pm,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                Outcome_ {
-                    form: "new-participant".into(),
-                    typed: Some(form),
-                    errors,
-                    ..Outcome_::default()
-                },
-            )
-            .await;
+            return invalid(&state, &caller, &pm, "new-participant", form, errors).await;
         }
     };
     match state
@@ -2157,19 +2144,7 @@ pub async fn edit_participant(
     let p = match participant_from_form(&form, false) {
         Ok(p) => p,
         Err(errors) => {
-            return respond(
-                &state,
-                &caller,
-                &pm,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                Outcome_ {
-                    form: form_id,
-                    typed: Some(form),
-                    errors,
-                    ..Outcome_::default()
-                },
-            )
-            .await;
+            return invalid(&state, &caller, &pm, &form_id, form, errors).await;
         }
     };
     match state
@@ -2191,22 +2166,16 @@ pub async fn edit_participant(
                 .await
                 .ok()
                 .and_then(|all| all.into_iter().find(|p| p.id.0 == id));
-            respond(
+            conflicted(
                 &state,
                 &caller,
                 &pm,
-                StatusCode::CONFLICT,
-                Outcome_ {
-                    form: form_id,
-                    typed: Some(form),
-                    message: CONFLICT.to_owned(),
-                    theirs: now
-                        .as_ref()
-                        .map(|p| theirs(participant_values(&p.fields)))
-                        .unwrap_or_default(),
-                    version: now.map(|p| p.version.0),
-                    ..Outcome_::default()
-                },
+                &form_id,
+                form,
+                now.as_ref()
+                    .map(|p| theirs(participant_values(&p.fields)))
+                    .unwrap_or_default(),
+                now.map(|p| p.version.0),
             )
             .await
         }

@@ -495,6 +495,44 @@ async fn search_export_import_and_readiness() {
 }
 
 #[tokio::test]
+async fn the_linter_answers_for_a_field_or_a_document() {
+    let app = App::start().await;
+    let c = client();
+    let (status, _, out) = send(
+        c.post(app.url("/api/v1/lint")).json(&json!({"text": "Sam forgot to check the dashboard.", "section": "summary", "participants": ["Sam"]})),
+        &app.token,
+    )
+    .await;
+    assert_eq!(status, 200, "{out}");
+    let rules: Vec<&str> = out["findings"]
+        .as_array()
+        .map(|f| f.iter().filter_map(|x| x["rule"].as_str()).collect())
+        .unwrap_or_default();
+    assert!(rules.iter().any(|r| r.starts_with("blame/")), "{out}");
+    assert!(out["findings"][0]["suggestion"].is_string());
+    let (_, _, clean) = send(
+        c.post(app.url("/api/v1/lint")).json(&json!({"text": "The pods failed to start after the node was drained.", "section": "timeline"})),
+        &app.token,
+    )
+    .await;
+    assert_eq!(
+        clean["findings"],
+        json!([]),
+        "a technical subject with failed to is not blame"
+    );
+    let (status, _, err) = send(
+        c.post(app.url("/api/v1/lint"))
+            .json(&json!({"text": "x", "section": "chapter"})),
+        &app.token,
+    )
+    .await;
+    assert_eq!(
+        (status.as_u16(), err["field"].as_str()),
+        (422, Some("section"))
+    );
+}
+
+#[tokio::test]
 async fn tokens_are_shown_once_and_can_be_revoked() {
     let app = App::start().await;
     let c = client();

@@ -27,6 +27,19 @@ pub async fn serve(ctx: Ctx, a: ServeArgs) -> Result<()> {
             .map_err(CliError::failed)?;
         println!("Demo postmortem: {key}");
     }
+    let hooks = debrief_server::state::HookConfig::new(
+        a.hook_secrets,
+        debrief_server::state::DraftRule::new(a.open_draft_on),
+    )
+    .map_err(CliError::failed)?;
+    let enabled: Vec<&str> = hooks.enabled().map(|h| h.as_str()).collect();
+    if !enabled.is_empty() {
+        println!(
+            "Webhooks enabled: {}; a firing alert opens a draft when {}",
+            enabled.join(", "),
+            hooks.rule
+        );
+    }
     let config = debrief_server::Config {
         public_url: a
             .public_url
@@ -34,6 +47,7 @@ pub async fn serve(ctx: Ctx, a: ServeArgs) -> Result<()> {
             .unwrap_or_default(),
         secure_cookies: a.secure_cookies,
         zone: ctx.zone.clone(),
+        hooks,
         ..debrief_server::Config::default()
     };
     debrief_server::serve(ctx.store, config, a.addr)

@@ -3,6 +3,8 @@
 
 mod accounts;
 mod action;
+mod import;
+pub mod lint;
 mod participant;
 mod postmortem;
 mod timeline;
@@ -73,6 +75,8 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Export(a) => transfer::export(&ctx, a).await,
         Command::Import(a) => transfer::import(&ctx, a).await,
         Command::Migrate => Ok(()),
+        // Handled in main.rs before any database is opened.
+        Command::Lint(_) => Ok(()),
         Command::Serve(a) => accounts::serve(ctx, a).await,
         Command::User(c) => accounts::user(&ctx, c).await,
         Command::Token(c) => accounts::token(&ctx, c).await,

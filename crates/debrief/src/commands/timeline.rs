@@ -17,6 +17,7 @@ pub async fn run(ctx: &Ctx, c: TimelineCommand) -> Result<()> {
         TimelineCommand::List(a) => list(ctx, a).await,
         TimelineCommand::Edit(a) => edit(ctx, *a).await,
         TimelineCommand::Hide(a) => hide(ctx, a).await,
+        TimelineCommand::Import(a) => super::import::run(ctx, *a).await,
     }
 }
 
