@@ -1695,18 +1695,7 @@ pub async fn status(
                 status_label_of(to.as_str()),
                 e.message
             );
-            respond(
-                &state,
-                &caller,
-                &pm,
-                e.status,
-                Outcome_ {
-                    form: "status".into(),
-                    message,
-                    ..Outcome_::default()
-                },
-            )
-            .await
+            status_problem(&state, &caller, &pm, e.status, message).await
         }
     }
 }
@@ -1740,18 +1729,7 @@ pub async fn restore(
             } else {
                 e.message.clone()
             };
-            respond(
-                &state,
-                &caller,
-                &pm,
-                e.status,
-                Outcome_ {
-                    form: "status".into(),
-                    message,
-                    ..Outcome_::default()
-                },
-            )
-            .await
+            status_problem(&state, &caller, &pm, e.status, message).await
         }
     }
 }
@@ -1776,6 +1754,22 @@ pub async fn add_event(
         Ok(e) => saved(&key, &format!("event-{}", e.id.0)),
         Err(e) => store_failure(&state, &caller, &pm, "new-event", form, e).await,
     }
+}
+
+/// The page again, with a problem shown in the status panel (a refused status move or restore).
+async fn status_problem(
+    state: &AppState,
+    caller: &Caller,
+    pm: &Postmortem,
+    status: StatusCode,
+    message: String,
+) -> Response {
+    let outcome = Outcome_ {
+        form: "status".into(),
+        message,
+        ..Outcome_::default()
+    };
+    respond(state, caller, pm, status, outcome).await
 }
 
 /// Draws a form again with the problems of what was typed (422).
