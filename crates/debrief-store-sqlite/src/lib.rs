@@ -5,6 +5,7 @@
 //! database lock instead of failing half-way, and a crash never leaves half a change.
 
 mod accounts;
+mod jobs;
 mod migrate;
 mod rows;
 

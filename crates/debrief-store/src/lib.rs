@@ -10,6 +10,7 @@
 
 pub mod accounts;
 pub mod contract;
+pub mod jobs;
 pub mod search;
 
 use std::sync::Arc;
@@ -245,7 +246,7 @@ pub struct BulkOutcome {
 ///
 /// `by` names who makes a change; it is written to the revision history.
 #[async_trait]
-pub trait Store: Accounts + Send + Sync + std::fmt::Debug {
+pub trait Store: Accounts + jobs::Jobs + Send + Sync + std::fmt::Debug {
     /// Which database this is, for logs and `debrief migrate`: `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
 
