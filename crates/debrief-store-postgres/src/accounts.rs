@@ -9,6 +9,7 @@ use async_trait::async_trait;
 use debrief_core::{ApiToken, Email, TokenId, User, UserId};
 use debrief_store::{
     Accounts, Credentials, NewSession, NewToken, NewUser, Result, Session, StoreError, UserChange,
+    last_use_is_stale,
 };
 use jiff::Timestamp;
 use sqlx::postgres::PgConnection;
@@ -320,15 +321,15 @@ impl Accounts for PostgresStore {
         hash: &str,
         now: Timestamp,
     ) -> Result<Option<(ApiToken, User)>> {
+        // Read first: most calls change nothing (last use is kept to the minute).
         let row: Option<TokenUserRow> = sqlx::query_as(concat!(
-            "UPDATE api_tokens t SET last_used_at = $2
-             FROM users u
-             WHERE u.id = t.user_id AND t.hash = $1 AND t.revoked_at IS NULL
-                 AND (t.expires_at IS NULL OR t.expires_at > $2) AND NOT u.disabled
-             RETURNING ",
+            "SELECT ",
             token_columns!(),
             ", ",
-            user_columns!()
+            user_columns!(),
+            " FROM api_tokens t JOIN users u ON u.id = t.user_id
+             WHERE t.hash = $1 AND t.revoked_at IS NULL
+                 AND (t.expires_at IS NULL OR t.expires_at > $2) AND NOT u.disabled"
         ))
         .bind(hash)
         .bind(micros(now))
@@ -365,6 +366,16 @@ impl Accounts for PostgresStore {
             revoked_at,
         ))?;
         let user = rows::user((uid, uname, email, role, disabled, ucreated_at))?;
+        let mut token = token;
+        if last_use_is_stale(token.last_used_at, now) {
+            sqlx::query("UPDATE api_tokens SET last_used_at = $2 WHERE id = $1")
+                .bind(token.id.0)
+                .bind(micros(now))
+                .execute(&self.pool)
+                .await
+                .map_err(backend)?;
+            token.last_used_at = Some(now);
+        }
         Ok(Some((token, user)))
     }
 }

@@ -12,6 +12,7 @@ use debrief_core::time::timestamp_from_micros;
 use debrief_core::{ApiToken, Email, TokenId, User, UserId};
 use debrief_store::{
     Accounts, Credentials, NewSession, NewToken, NewUser, Result, Session, StoreError, UserChange,
+    last_use_is_stale,
 };
 
 use crate::rows::{
@@ -277,25 +278,37 @@ impl Accounts for SqliteStore {
         hash: &str,
         now: Timestamp,
     ) -> Result<Option<(ApiToken, User)>> {
-        let mut tx = self.begin_write().await?;
+        // Read first: most calls change nothing, and a write would take the database's one
+        // write lock (and a sync to disk) on every API request.
+        let mut conn = self.pool.acquire().await.map_err(backend)?;
         let sql = format!(
-            "UPDATE api_tokens SET last_used_at = ?2
+            "SELECT {TOKEN_COLUMNS} FROM api_tokens
              WHERE hash = ?1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?2)
-                 AND user_id IN (SELECT id FROM users WHERE disabled = 0)
-             RETURNING {TOKEN_COLUMNS}"
+                 AND user_id IN (SELECT id FROM users WHERE disabled = 0)"
         );
         let Some(row) = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(hash)
             .bind(micros(now))
-            .fetch_optional(&mut *tx)
+            .fetch_optional(&mut *conn)
             .await
             .map_err(backend)?
         else {
             return Ok(None);
         };
-        let token = token_from_row(&row)?;
-        let user = load_user(&mut tx, token.user_id).await?;
-        tx.commit().await.map_err(backend)?;
+        let mut token = token_from_row(&row)?;
+        let user = load_user(&mut conn, token.user_id).await?;
+        drop(conn);
+        if last_use_is_stale(token.last_used_at, now) {
+            let mut tx = self.begin_write().await?;
+            sqlx::query("UPDATE api_tokens SET last_used_at = ?2 WHERE id = ?1")
+                .bind(token.id.0)
+                .bind(micros(now))
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+            tx.commit().await.map_err(backend)?;
+            token.last_used_at = Some(now);
+        }
         Ok(Some((token, user)))
     }
 }

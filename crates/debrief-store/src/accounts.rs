@@ -101,10 +101,17 @@ pub trait Accounts: Send + Sync {
     /// Revokes a token (idempotent: revoking a revoked token keeps its first revocation time).
     async fn revoke_token(&self, id: TokenId, now: Timestamp) -> Result<ApiToken>;
     /// The active token with this hash and its user — not revoked, not expired at `now`, user not
-    /// disabled — and records `now` as its last use.
+    /// disabled — and records `now` as its last use. Last use is kept to the minute (see
+    /// [`last_use_is_stale`]): most calls only read, so API requests do not queue on writes.
     async fn authenticate_token(
         &self,
         hash: &str,
         now: Timestamp,
     ) -> Result<Option<(ApiToken, User)>>;
+}
+
+/// Whether a token's recorded last use should be rewritten at `now`: never recorded, or a minute
+/// or more ago.
+pub fn last_use_is_stale(last_used_at: Option<Timestamp>, now: Timestamp) -> bool {
+    last_used_at.is_none_or(|t| now.duration_since(t) >= jiff::SignedDuration::from_mins(1))
 }

@@ -27,7 +27,9 @@ use debrief_core::{
     TransitionError, Version,
 };
 
-pub use accounts::{Accounts, Credentials, NewSession, NewToken, NewUser, Session, UserChange};
+pub use accounts::{
+    Accounts, Credentials, NewSession, NewToken, NewUser, Session, UserChange, last_use_is_stale,
+};
 pub use search::{SearchDocument, SearchQuery, SearchTerm};
 
 /// Why a use case did not happen. Whatever the error, nothing was written.

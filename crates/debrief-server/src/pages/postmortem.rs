@@ -1468,17 +1468,31 @@ const CONFLICT: &str = "Someone else saved a change here while you were editing.
 // ---------------------------------------------------------------------------------------------
 // Handlers.
 
+/// `?edit=event-12` opens that event's editor (event editors are drawn only when asked for, so a
+/// long timeline stays a light page).
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct EditQuery {
+    pub edit: Option<String>,
+}
+
 pub async fn page(
     State(state): State<AppState>,
     PageCaller(caller): PageCaller,
     Path(key): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<EditQuery>,
 ) -> Response {
     let pm = match key_of(&key) {
         Ok(k) => visible(&state, &caller, k).await,
         Err(e) => Err(e),
     };
     match pm {
-        Ok(pm) => respond(&state, &caller, &pm, StatusCode::OK, Outcome_::default()).await,
+        Ok(pm) => {
+            let outcome = Outcome_ {
+                form: q.edit.unwrap_or_default(),
+                ..Outcome_::default()
+            };
+            respond(&state, &caller, &pm, StatusCode::OK, outcome).await
+        }
         Err(e) => error_page(&e, Some(&caller)),
     }
 }

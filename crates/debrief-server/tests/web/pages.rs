@@ -225,6 +225,20 @@ async fn a_whole_postmortem_through_forms() {
     assert!(html.contains("<strong>bold</strong>"));
     assert!(html.contains("Error-rate alert fires") && html.contains("Sam"));
     assert!(html.contains("Alert on pool saturation"));
+    assert!(
+        !html.contains("action=\"/pm/PM-1/events/1\""),
+        "event editors are drawn only when asked for"
+    );
+    let editing = b
+        .get(app.url("/pm/PM-1?edit=event-1"))
+        .send()
+        .await
+        .expect("edit")
+        .text()
+        .await
+        .expect("html");
+    assert!(editing.contains("action=\"/pm/PM-1/events/1\""));
+    assert!(editing.contains("value=\"Sam\""), "the editor holds the event's values");
 
     // Status: forward to in review, then publish; closing waits for the action.
     for (to, want) in [("in_review", 303), ("published", 303), ("closed", 409)] {
