@@ -238,7 +238,10 @@ async fn a_whole_postmortem_through_forms() {
         .await
         .expect("html");
     assert!(editing.contains("action=\"/pm/PM-1/events/1\""));
-    assert!(editing.contains("value=\"Sam\""), "the editor holds the event's values");
+    assert!(
+        editing.contains("value=\"Sam\""),
+        "the editor holds the event's values"
+    );
 
     // Status: forward to in review, then publish; closing waits for the action.
     for (to, want) in [("in_review", 303), ("published", 303), ("closed", 409)] {
