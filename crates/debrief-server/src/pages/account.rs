@@ -60,6 +60,8 @@ fn safe_next(next: &str) -> &str {
 #[template(path = "login.html")]
 struct LoginPage {
     nav: Nav,
+    /// No user exists yet: point at the setup link instead.
+    first_start: bool,
     csrf: String,
     next: String,
     email: String,
@@ -75,6 +77,7 @@ pub struct NextQuery {
 /// keeps it, so two open sign-in tabs both work.
 fn login_form(
     state: &AppState,
+    first_start: bool,
     status: StatusCode,
     next: &str,
     email: &str,
@@ -93,6 +96,7 @@ fn login_form(
         status,
         &LoginPage {
             nav: Nav::default(),
+            first_start,
             csrf: csrf.clone(),
             next: safe_next(next).to_owned(),
             email: email.to_owned(),
@@ -111,8 +115,10 @@ pub async fn login_page(
     headers: axum::http::HeaderMap,
     Query(q): Query<NextQuery>,
 ) -> Response {
+    let first_start = matches!(state.store().count_users().await, Ok(0));
     login_form(
         &state,
+        first_start,
         StatusCode::OK,
         q.next.as_deref().unwrap_or("/"),
         "",
@@ -135,6 +141,7 @@ pub async fn login(
     if sent_cookie.is_empty() || !auth::same(&sent_cookie, form.get("csrf")) {
         return login_form(
             &state,
+            false,
             StatusCode::FORBIDDEN,
             &next,
             &email,
@@ -148,6 +155,7 @@ pub async fn login(
         let minutes = (wait.as_secs() + 59) / 60;
         return login_form(
             &state,
+            false,
             StatusCode::TOO_MANY_REQUESTS,
             &next,
             &email,
@@ -173,6 +181,7 @@ pub async fn login(
             state.limiter().failed(&email, addr, now);
             login_form(
                 &state,
+                false,
                 StatusCode::UNAUTHORIZED,
                 &next,
                 &email,
