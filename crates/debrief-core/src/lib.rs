@@ -9,6 +9,7 @@ mod error;
 
 pub mod action;
 pub mod document;
+pub mod followup;
 pub mod forms;
 pub mod participant;
 pub mod postmortem;
@@ -25,6 +26,7 @@ pub use action::{
     ActionFields, ActionId, ActionItem, ActionStatus, Priority, ProgressUpdate, SmartChecks,
 };
 pub use document::{ActionDocument, PostmortemDocument};
+pub use followup::{FollowupConfig, Recipient, Reminder, ReminderKind};
 pub use participant::{Participant, ParticipantFields, ParticipantId, Role};
 pub use postmortem::{
     ContributingFactor, Direction, Durations, FactorCategory, Key, KeyMoment, KeyMoments,

@@ -12,6 +12,7 @@ pub mod auth;
 pub mod demo;
 pub mod error;
 pub mod hooks;
+pub mod jobs;
 pub mod limit;
 pub mod markdown;
 pub mod metrics;
@@ -159,13 +160,22 @@ pub async fn serve(store: DynStore, mut config: Config, addr: SocketAddr) -> std
         Ok(_) => {}
         Err(e) => eprintln!("warning: cannot count users: {e}"),
     }
+    if state.config().worker.enabled {
+        // Logged, not printed: whoever reads stdout for the setup link may have stopped reading.
+        let worker = jobs::spawn(&state);
+        tracing::info!(
+            worker = %worker,
+            "follow-through: {}",
+            jobs::describe(&state.config().followup, &state.config().worker)
+        );
+    }
     let app = app(state).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown())
         .await
 }
 
-async fn shutdown() {
+pub(crate) async fn shutdown() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };

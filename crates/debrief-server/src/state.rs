@@ -43,6 +43,10 @@ pub struct Config {
     pub max_body: usize,
     /// The webhooks: which are enabled with which secret, and which alerts open a draft.
     pub hooks: HookConfig,
+    /// When reminders are due (lead time, grace period, …).
+    pub followup: debrief_core::FollowupConfig,
+    /// How the reminder scan and the job worker run.
+    pub worker: crate::jobs::WorkerConfig,
 }
 
 impl Default for Config {
@@ -54,6 +58,8 @@ impl Default for Config {
             zone: Zone::utc(),
             max_body: 2 * 1024 * 1024,
             hooks: HookConfig::default(),
+            followup: debrief_core::FollowupConfig::default(),
+            worker: crate::jobs::WorkerConfig::default(),
         }
     }
 }
@@ -67,6 +73,7 @@ struct Inner {
     limiter: LoginLimiter,
     setup: Mutex<Option<String>>,
     linter: Arc<debrief_lint::Linter>,
+    deliver: Arc<dyn crate::jobs::Deliver>,
 }
 
 /// Cheap to clone: one `Arc`.
@@ -83,6 +90,7 @@ impl AppState {
             limiter: LoginLimiter::default(),
             setup: Mutex::new(None),
             linter: Arc::new(debrief_lint::Linter::builtin()),
+            deliver: Arc::new(crate::jobs::LogDelivery),
         }))
     }
 
@@ -113,6 +121,25 @@ impl AppState {
         match Arc::try_unwrap(self.0) {
             Ok(mut inner) => {
                 inner.linter = Arc::new(linter);
+                AppState(Arc::new(inner))
+            }
+            Err(shared) => AppState(shared),
+        }
+    }
+
+    /// The channel reminders are delivered through ([`LogDelivery`](crate::jobs::LogDelivery)
+    /// unless [`AppState::with_deliver`] set another).
+    pub fn deliver(&self) -> &dyn crate::jobs::Deliver {
+        self.0.deliver.as_ref()
+    }
+
+    /// The same state delivering reminders through `deliver`. Call it before the state is
+    /// cloned: a shared state is returned unchanged.
+    #[must_use]
+    pub fn with_deliver(self, deliver: Arc<dyn crate::jobs::Deliver>) -> AppState {
+        match Arc::try_unwrap(self.0) {
+            Ok(mut inner) => {
+                inner.deliver = deliver;
                 AppState(Arc::new(inner))
             }
             Err(shared) => AppState(shared),

@@ -28,6 +28,10 @@ const MIGRATIONS: &[Migration] = &[
         version: 3,
         sql: include_str!("../migrations/0003_hooks.sql"),
     },
+    Migration {
+        version: 4,
+        sql: include_str!("../migrations/0004_jobs.sql"),
+    },
 ];
 
 /// The advisory lock that serializes migrators ("debrief" in ASCII, plus one).

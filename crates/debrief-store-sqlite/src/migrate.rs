@@ -11,6 +11,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/0001_initial.sql")),
     (2, include_str!("../migrations/0002_accounts.sql")),
     (3, include_str!("../migrations/0003_hooks.sql")),
+    (4, include_str!("../migrations/0004_jobs.sql")),
 ];
 
 pub async fn run(pool: &SqlitePool) -> Result<Vec<i64>> {

@@ -11,9 +11,10 @@ use debrief_core::{
     PostmortemFields, ProgressUpdate, Question, Role, Scope, Severity, Source, Status, TokenId,
     User, UserId, UserRole, Version, Zone,
 };
-use jiff::Timestamp;
 use jiff::civil::Date;
+use jiff::{SignedDuration, Timestamp};
 
+use crate::jobs::{Claim, DEFAULT_MAX_ATTEMPTS, Job, JobFilter, JobId, JobState, NewJob};
 use crate::{
     ActionFilter, ActionStatusName, EventQuery, NewSession, NewToken, NewUser, PostmortemFilter,
     SearchQuery, Session, Store, StoreError, UserChange,
@@ -49,6 +50,13 @@ macro_rules! contract_tests {
             update_user_and_disabling_ends_sessions,
             sessions_expire_and_can_be_deleted,
             tokens_list_revoke_and_authenticate,
+            jobs_enqueue_deduplicates,
+            jobs_claim_in_run_at_order,
+            jobs_concurrent_claims_never_share,
+            jobs_expired_leases_are_claimed_again,
+            jobs_fail_backs_off_then_parks,
+            jobs_complete_is_for_the_leaseholder,
+            followup_reads,
         );
     };
     (@cases $setup:path; $($case:ident),* $(,)?) => {
@@ -2076,5 +2084,582 @@ pub async fn tokens_list_revoke_and_authenticate(store: Arc<dyn Store>) {
             .await
             .expect("auth")
             .is_some()
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// The job queue.
+
+fn t(s: &str) -> Timestamp {
+    format!("2026-03-01T{s}Z").parse().expect("test instant")
+}
+
+fn job(kind: &str, run_at: &str) -> NewJob {
+    NewJob::new(kind, serde_json::json!({ "n": run_at }), t(run_at))
+}
+
+fn claim(worker: &str, now: &str, limit: u32) -> Claim {
+    Claim {
+        worker: worker.to_owned(),
+        now: t(now),
+        lease: SignedDuration::from_mins(5),
+        kinds: None,
+        limit,
+    }
+}
+
+fn job_ids(jobs: &[Job]) -> Vec<JobId> {
+    jobs.iter().map(|j| j.id).collect()
+}
+
+pub async fn jobs_enqueue_deduplicates(store: Arc<dyn Store>) {
+    let first = store
+        .enqueue(job("notify", "10:00:00").dedup("remind:1"), t("09:00:00"))
+        .await
+        .expect("enqueue");
+    assert!(first.created);
+    assert_eq!(first.job.state, JobState::Queued);
+    assert_eq!(
+        (first.job.attempts, first.job.max_attempts),
+        (0, DEFAULT_MAX_ATTEMPTS)
+    );
+    assert_eq!(first.job.payload, serde_json::json!({ "n": "10:00:00" }));
+    assert_eq!(first.job.created_at, t("09:00:00"));
+    assert_eq!(store.get_job(first.job.id).await.expect("get"), first.job);
+    // The same key again: nothing stored, the existing job returned, even once it is done.
+    let again = store
+        .enqueue(job("other", "11:00:00").dedup("remind:1"), t("09:30:00"))
+        .await
+        .expect("again");
+    assert!(!again.created);
+    assert_eq!(again.job, first.job);
+    let claimed = store
+        .claim(&claim("w1", "10:00:00", 10))
+        .await
+        .expect("claim");
+    assert_eq!(job_ids(&claimed), [first.job.id]);
+    assert!(
+        store
+            .complete(first.job.id, "w1", t("10:00:01"))
+            .await
+            .expect("complete")
+    );
+    let after_done = store
+        .enqueue(job("notify", "12:00:00").dedup("remind:1"), t("12:00:00"))
+        .await
+        .expect("after done");
+    assert!(!after_done.created);
+    assert_eq!(after_done.job.state, JobState::Done);
+    // Jobs without a key are never de-duplicated.
+    let a = store
+        .enqueue(job("notify", "10:00:00"), t("09:00:00"))
+        .await
+        .expect("a");
+    let b = store
+        .enqueue(job("notify", "10:00:00"), t("09:00:00"))
+        .await
+        .expect("b");
+    assert!(a.created && b.created && a.job.id != b.job.id);
+    // A batch skips known keys and keys repeated within it.
+    let added = store
+        .enqueue_many(
+            vec![
+                job("notify", "10:00:00").dedup("remind:1"),
+                job("notify", "10:00:00").dedup("remind:2"),
+                job("notify", "10:00:00").dedup("remind:2"),
+                job("notify", "10:00:00").dedup("remind:3"),
+                job("notify", "10:00:00"),
+            ],
+            t("09:00:00"),
+        )
+        .await
+        .expect("batch");
+    assert_eq!(added, 3);
+    assert_eq!(
+        store
+            .enqueue_many(
+                vec![job("notify", "10:00:00").dedup("remind:3")],
+                t("09:00:00")
+            )
+            .await
+            .expect("again"),
+        0
+    );
+    // A bad job fails the whole batch, which writes nothing.
+    let err = store
+        .enqueue_many(
+            vec![
+                job("notify", "10:00:00").dedup("remind:4"),
+                job("", "10:00:00"),
+            ],
+            t("09:00:00"),
+        )
+        .await
+        .expect_err("bad kind");
+    assert!(matches!(err, StoreError::Invalid(_)), "{err}");
+    let all = store.list_jobs(&JobFilter::default()).await.expect("list");
+    assert_eq!(all.len(), 6);
+    assert!(
+        all.iter()
+            .all(|j| j.dedup_key.as_deref() != Some("remind:4"))
+    );
+}
+
+pub async fn jobs_claim_in_run_at_order(store: Arc<dyn Store>) {
+    let late = store
+        .enqueue(job("notify", "10:30:00"), t("09:00:00"))
+        .await
+        .expect("late")
+        .job;
+    let early = store
+        .enqueue(job("notify", "10:00:00"), t("09:00:00"))
+        .await
+        .expect("early")
+        .job;
+    let future = store
+        .enqueue(job("notify", "12:00:00"), t("09:00:00"))
+        .await
+        .expect("future")
+        .job;
+    let other = store
+        .enqueue(job("digest", "10:10:00"), t("09:00:00"))
+        .await
+        .expect("other kind")
+        .job;
+    // Nothing is due before its run_at.
+    assert!(
+        store
+            .claim(&claim("w1", "09:59:59", 10))
+            .await
+            .expect("claim")
+            .is_empty()
+    );
+    // Only the kinds asked for; oldest run_at first; at most `limit`.
+    let notify_only = Claim {
+        kinds: Some(vec!["notify".to_owned()]),
+        lease: SignedDuration::from_hours(8),
+        ..claim("w1", "11:00:00", 1)
+    };
+    let got = store.claim(&notify_only).await.expect("claim");
+    assert_eq!(job_ids(&got), [early.id]);
+    assert_eq!(got[0].state, JobState::Running);
+    assert_eq!(got[0].attempts, 1);
+    assert_eq!(got[0].leased_by.as_deref(), Some("w1"));
+    assert_eq!(got[0].lease_until, Some(t("19:00:00")));
+    let got = store.claim(&notify_only).await.expect("claim");
+    assert_eq!(job_ids(&got), [late.id]);
+    assert!(store.claim(&notify_only).await.expect("claim").is_empty());
+    let none = Claim {
+        kinds: Some(Vec::new()),
+        ..claim("w1", "13:00:00", 10)
+    };
+    assert!(store.claim(&none).await.expect("claim").is_empty());
+    let got = store
+        .claim(&claim("w2", "13:00:00", 10))
+        .await
+        .expect("claim");
+    assert_eq!(job_ids(&got), [other.id, future.id]);
+    // A lease must be positive, a worker named.
+    let bad = Claim {
+        lease: SignedDuration::ZERO,
+        ..claim("w1", "13:00:00", 10)
+    };
+    assert!(matches!(
+        store.claim(&bad).await.expect_err("no lease"),
+        StoreError::Invalid(_)
+    ));
+    assert!(matches!(
+        store
+            .claim(&claim("", "13:00:00", 10))
+            .await
+            .expect_err("no worker"),
+        StoreError::Invalid(_)
+    ));
+}
+
+pub async fn jobs_concurrent_claims_never_share(store: Arc<dyn Store>) {
+    let jobs: Vec<NewJob> = (0..200)
+        .map(|i| {
+            job("notify", "10:00:00")
+                .dedup(format!("k{i}"))
+                .max_attempts(1)
+        })
+        .collect();
+    assert_eq!(
+        store
+            .enqueue_many(jobs, t("09:00:00"))
+            .await
+            .expect("batch"),
+        200
+    );
+    let workers: Vec<_> = (0..6)
+        .map(|w| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let mut mine = Vec::new();
+                loop {
+                    let got = store
+                        .claim(&claim(&format!("w{w}"), "10:00:00", 7))
+                        .await
+                        .expect("claim");
+                    if got.is_empty() {
+                        return mine;
+                    }
+                    for j in &got {
+                        assert_eq!(j.leased_by.as_deref(), Some(format!("w{w}").as_str()));
+                    }
+                    mine.extend(job_ids(&got));
+                }
+            })
+        })
+        .collect();
+    let mut all = Vec::new();
+    for w in workers {
+        all.extend(w.await.expect("worker"));
+    }
+    let n = all.len();
+    all.sort();
+    all.dedup();
+    assert_eq!((n, all.len()), (200, 200), "a job was claimed twice");
+}
+
+pub async fn jobs_expired_leases_are_claimed_again(store: Arc<dyn Store>) {
+    let j = store
+        .enqueue(job("notify", "10:00:00").max_attempts(2), t("09:00:00"))
+        .await
+        .expect("enqueue")
+        .job;
+    let first = store
+        .claim(&claim("crashed", "10:00:00", 10))
+        .await
+        .expect("claim");
+    assert_eq!(job_ids(&first), [j.id]);
+    // While the lease runs, nobody else gets it.
+    assert!(
+        store
+            .claim(&claim("w2", "10:04:59", 10))
+            .await
+            .expect("claim")
+            .is_empty()
+    );
+    // Once it ended, another worker takes it, with one more attempt.
+    let second = store
+        .claim(&claim("w2", "10:05:00", 10))
+        .await
+        .expect("claim");
+    assert_eq!(job_ids(&second), [j.id]);
+    assert_eq!(
+        (second[0].attempts, second[0].leased_by.as_deref()),
+        (2, Some("w2"))
+    );
+    // The crashed worker lost it: its completion changes nothing.
+    assert!(
+        !store
+            .complete(j.id, "crashed", t("10:06:00"))
+            .await
+            .expect("late complete")
+    );
+    assert!(
+        store
+            .fail(j.id, "crashed", "late", t("10:06:00"))
+            .await
+            .expect("late fail")
+            .is_none()
+    );
+    // The second worker vanishes too, on the last attempt: the job is parked, not run again.
+    assert!(
+        store
+            .claim(&claim("w3", "10:20:00", 10))
+            .await
+            .expect("claim")
+            .is_empty()
+    );
+    let parked = store.get_job(j.id).await.expect("get");
+    assert_eq!(parked.state, JobState::Parked);
+    assert!(
+        parked
+            .last_error
+            .as_deref()
+            .is_some_and(|e| e.contains("w2")),
+        "{parked:?}"
+    );
+}
+
+pub async fn jobs_fail_backs_off_then_parks(store: Arc<dyn Store>) {
+    let j = store
+        .enqueue(job("notify", "10:00:00").max_attempts(3), t("09:00:00"))
+        .await
+        .expect("enqueue")
+        .job;
+    store
+        .claim(&claim("w1", "10:00:00", 10))
+        .await
+        .expect("claim");
+    // Only the leaseholder may report a failure.
+    assert!(
+        store
+            .fail(j.id, "w2", "not mine", t("10:00:10"))
+            .await
+            .expect("fail")
+            .is_none()
+    );
+    let failed = store
+        .fail(j.id, "w1", "smtp: connection refused", t("10:00:10"))
+        .await
+        .expect("fail")
+        .expect("leaseholder");
+    assert_eq!(failed.state, JobState::Queued);
+    assert_eq!(failed.run_at, t("10:00:40"));
+    assert_eq!(failed.lease_until, None);
+    assert_eq!(
+        failed.last_error.as_deref(),
+        Some("smtp: connection refused")
+    );
+    // Not before the backoff has passed.
+    assert!(
+        store
+            .claim(&claim("w1", "10:00:39", 10))
+            .await
+            .expect("claim")
+            .is_empty()
+    );
+    assert_eq!(
+        store
+            .claim(&claim("w2", "10:00:40", 10))
+            .await
+            .expect("claim")
+            .len(),
+        1
+    );
+    // A failing job is listed for admins.
+    let failing = store
+        .list_jobs(&JobFilter {
+            failing: true,
+            ..JobFilter::default()
+        })
+        .await
+        .expect("list");
+    assert_eq!(job_ids(&failing), [j.id]);
+    let second = store
+        .fail(j.id, "w2", "again", t("10:01:00"))
+        .await
+        .expect("fail")
+        .expect("leaseholder");
+    assert_eq!(
+        (second.state, second.run_at),
+        (JobState::Queued, t("10:02:00"))
+    );
+    store
+        .claim(&claim("w1", "10:02:00", 10))
+        .await
+        .expect("claim");
+    let parked = store
+        .fail(j.id, "w1", &"x".repeat(5000), t("10:03:00"))
+        .await
+        .expect("fail")
+        .expect("leaseholder");
+    assert_eq!((parked.state, parked.attempts), (JobState::Parked, 3));
+    assert!(parked.last_error.as_ref().is_some_and(|e| e.len() < 2100));
+    assert!(
+        store
+            .claim(&claim("w1", "23:00:00", 10))
+            .await
+            .expect("claim")
+            .is_empty()
+    );
+    let listed = store
+        .list_jobs(&JobFilter {
+            states: vec![JobState::Parked],
+            ..JobFilter::default()
+        })
+        .await
+        .expect("list");
+    assert_eq!(listed, std::slice::from_ref(&parked));
+    // An admin retries it: queued now, attempts reset, the last error kept.
+    let retried = store.retry_job(j.id, t("11:00:00")).await.expect("retry");
+    assert_eq!(
+        (retried.state, retried.attempts, retried.run_at),
+        (JobState::Queued, 0, t("11:00:00"))
+    );
+    assert_eq!(retried.last_error, parked.last_error);
+    let got = store
+        .claim(&claim("w1", "11:00:00", 10))
+        .await
+        .expect("claim");
+    assert_eq!(job_ids(&got), [j.id]);
+    // A running (or done) job is not retried; an unknown one is not found.
+    assert!(matches!(
+        store
+            .retry_job(j.id, t("11:00:01"))
+            .await
+            .expect_err("running"),
+        StoreError::Invalid(_)
+    ));
+    assert_not_found(
+        store
+            .retry_job(JobId(999), t("11:00:00"))
+            .await
+            .expect_err("unknown"),
+        "job 999",
+    );
+}
+
+pub async fn jobs_complete_is_for_the_leaseholder(store: Arc<dyn Store>) {
+    let j = store
+        .enqueue(job("notify", "10:00:00"), t("09:00:00"))
+        .await
+        .expect("enqueue")
+        .job;
+    // Not claimed yet: nobody holds it.
+    assert!(
+        !store
+            .complete(j.id, "w1", t("10:00:00"))
+            .await
+            .expect("complete")
+    );
+    store
+        .claim(&claim("w1", "10:00:00", 10))
+        .await
+        .expect("claim");
+    assert!(
+        !store
+            .complete(j.id, "w2", t("10:00:01"))
+            .await
+            .expect("other worker")
+    );
+    assert_eq!(
+        store.get_job(j.id).await.expect("get").state,
+        JobState::Running
+    );
+    assert!(
+        store
+            .complete(j.id, "w1", t("10:00:02"))
+            .await
+            .expect("leaseholder")
+    );
+    // Idempotent for the leaseholder: the first completion time stays.
+    assert!(
+        store
+            .complete(j.id, "w1", t("10:00:03"))
+            .await
+            .expect("again")
+    );
+    assert!(
+        !store
+            .complete(j.id, "w2", t("10:00:03"))
+            .await
+            .expect("other worker")
+    );
+    let done = store.get_job(j.id).await.expect("get");
+    assert_eq!(
+        (done.state, done.finished_at, done.lease_until),
+        (JobState::Done, Some(t("10:00:02")), None)
+    );
+    // A done job is never claimed again, even long after its lease would have ended.
+    assert!(
+        store
+            .claim(&claim("w2", "23:00:00", 10))
+            .await
+            .expect("claim")
+            .is_empty()
+    );
+    assert!(
+        store
+            .fail(j.id, "w1", "too late", t("10:00:04"))
+            .await
+            .expect("fail")
+            .is_none()
+    );
+    assert!(matches!(
+        store
+            .retry_job(j.id, t("11:00:00"))
+            .await
+            .expect_err("done"),
+        StoreError::Invalid(_)
+    ));
+    assert_not_found(
+        store
+            .complete(JobId(999), "w1", t("10:00:00"))
+            .await
+            .expect_err("unknown"),
+        "job 999",
+    );
+}
+
+pub async fn followup_reads(store: Arc<dyn Store>) {
+    let p = store
+        .create_postmortem(BY, fields("Queue backlog"))
+        .await
+        .expect("create");
+    let mut ids = Vec::new();
+    for (title, check_in) in [
+        ("before the window", "2026-02-27"),
+        ("first day", "2026-02-28"),
+        ("inside", "2026-03-05"),
+        ("last day", "2026-03-10"),
+        ("after the window", "2026-03-11"),
+    ] {
+        let a = store
+            .add_action(BY, p.key, action(title, "ada", check_in))
+            .await
+            .expect("action");
+        ids.push(a.id);
+    }
+    let mut done = store.get_action(ids[2]).await.expect("get");
+    done.fields.status = ActionStatus::Done;
+    store
+        .update_action(BY, done.id, done.version, done.fields)
+        .await
+        .expect("done");
+    let mut started = store.get_action(ids[3]).await.expect("get");
+    started.fields.status = ActionStatus::InProgress;
+    store
+        .update_action(BY, started.id, started.version, started.fields)
+        .await
+        .expect("in progress");
+    let found = store
+        .followup_actions(date("2026-02-28"), date("2026-03-10"))
+        .await
+        .expect("followup");
+    let titles: Vec<String> = found.iter().map(|a| a.fields.title.to_string()).collect();
+    assert_eq!(titles, ["first day", "last day"]);
+    assert_eq!(found[0], store.get_action(ids[1]).await.expect("get"));
+
+    // Only unpublished postmortems with a resolution and no meeting await their review.
+    assert!(
+        store
+            .unreviewed_postmortems()
+            .await
+            .expect("unreviewed")
+            .is_empty()
+    );
+    let mut resolved = fields("Resolved, no meeting");
+    resolved.key_moments.resolved = Some(moment("2026-02-01 10:00"));
+    let waiting = store
+        .create_postmortem(BY, resolved.clone())
+        .await
+        .expect("create");
+    let mut met = resolved.clone();
+    met.title = "Resolved, meeting set".parse().expect("title");
+    met.meeting.scheduled_at = Some(moment("2026-02-03 15:00"));
+    store.create_postmortem(BY, met).await.expect("create");
+    let mut published = resolved;
+    published.title = "Resolved and published".parse().expect("title");
+    let published = store
+        .create_postmortem(BY, published)
+        .await
+        .expect("create");
+    let in_review = store
+        .change_status(BY, published.key, published.version, Status::InReview)
+        .await
+        .expect("review");
+    store
+        .change_status(BY, in_review.key, in_review.version, Status::Published)
+        .await
+        .expect("publish");
+    let found = store.unreviewed_postmortems().await.expect("unreviewed");
+    assert_eq!(
+        found,
+        [store.get_postmortem(waiting.key).await.expect("get")]
     );
 }

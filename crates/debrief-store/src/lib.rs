@@ -30,6 +30,7 @@ use debrief_core::{
 pub use accounts::{
     Accounts, Credentials, NewSession, NewToken, NewUser, Session, UserChange, last_use_is_stale,
 };
+pub use jobs::{Claim, Enqueued, Job, JobFilter, JobId, JobState, Jobs, NewJob};
 pub use search::{SearchDocument, SearchQuery, SearchTerm};
 
 /// Why a use case did not happen. Whatever the error, nothing was written.

@@ -116,6 +116,54 @@ pub fn day(s: &str) -> Result<Day, ParseError> {
     }
 }
 
+/// A number of whole days: `2`, `2d` or `2 days` (0 to a year).
+pub fn days(s: &str) -> Result<i32, ParseError> {
+    let t = s.trim().to_ascii_lowercase();
+    let number = t
+        .strip_suffix("days")
+        .or_else(|| t.strip_suffix("day"))
+        .or_else(|| t.strip_suffix('d'))
+        .unwrap_or(&t)
+        .trim();
+    match number.parse::<i32>() {
+        Ok(n) if (0..=debrief_core::followup::MAX_FOLLOWUP_DAYS).contains(&n) => Ok(n),
+        _ => Err(ParseError::new(
+            "",
+            format!(
+                "{:?} is not a number of days: expected 0 to {}, such as 2 or 2d",
+                s.trim(),
+                debrief_core::followup::MAX_FOLLOWUP_DAYS
+            ),
+        )),
+    }
+}
+
+/// A duration from a second to a day: `60s`, `5m`, `1h`, `90` (seconds).
+pub fn interval(s: &str) -> Result<std::time::Duration, ParseError> {
+    let t = s.trim();
+    let parsed = t
+        .parse::<u64>()
+        .map(std::time::Duration::from_secs)
+        .ok()
+        .or_else(|| {
+            t.parse::<jiff::SignedDuration>()
+                .ok()
+                .and_then(|d| std::time::Duration::try_from(d).ok())
+        });
+    match parsed {
+        Some(d)
+            if d >= std::time::Duration::from_secs(1)
+                && d <= std::time::Duration::from_secs(86_400) =>
+        {
+            Ok(d)
+        }
+        _ => Err(ParseError::new(
+            "",
+            format!("{t:?} is not an interval: expected 1s to 24h, such as 60s or 5m"),
+        )),
+    }
+}
+
 pub use debrief_core::forms::{factor, idea, lesson, link};
 
 #[cfg(test)]
@@ -128,5 +176,19 @@ mod tests {
         assert!(time("yesterday").is_err());
         assert!(matches!(day("today"), Ok(Day::Today)));
         assert!(day("tomorrow").is_err());
+    }
+
+    #[test]
+    fn days_and_intervals() {
+        assert_eq!(days("2").expect("days"), 2);
+        assert_eq!(days("3d").expect("days"), 3);
+        assert_eq!(days(" 7 days").expect("days"), 7);
+        assert!(days("-1").is_err());
+        assert!(days("two").is_err());
+        assert_eq!(interval("60s").expect("interval").as_secs(), 60);
+        assert_eq!(interval("5m").expect("interval").as_secs(), 300);
+        assert_eq!(interval("90").expect("interval").as_secs(), 90);
+        assert!(interval("0s").is_err());
+        assert!(interval("2 days").is_err());
     }
 }

@@ -82,6 +82,12 @@ pub enum Command {
     Lint(crate::commands::lint::LintArgs),
     /// Run the web app and the JSON API (http://127.0.0.1:7878 by default)
     Serve(ServeArgs),
+    /// Run only the follow-through work — the reminder scan and the job worker — without the web
+    /// app (every `debrief serve` runs it too, unless started with --no-worker)
+    Worker(WorkerArgs),
+    /// List the background jobs (reminders) that are parked or failing, and retry them
+    #[command(subcommand)]
+    Jobs(JobsCommand),
     /// Add, list, disable and enable users of the web app and API
     #[command(subcommand)]
     User(UserCommand),
@@ -132,6 +138,70 @@ pub struct ServeArgs {
         value_delimiter = ';'
     )]
     pub open_draft_on: Vec<debrief_server::state::LabelMatcher>,
+    /// Do not run the reminder scan and job worker in this instance (when a separate
+    /// `debrief worker` runs them)
+    #[arg(long, env = "DEBRIEF_NO_WORKER")]
+    pub no_worker: bool,
+    #[command(flatten)]
+    pub followup: FollowupArgs,
+}
+
+/// When reminders are due and how often they are looked for.
+#[derive(Debug, Args)]
+pub struct FollowupArgs {
+    /// Days before an action's check-in date that its owner is reminded (0: no such reminder)
+    #[arg(long, env = "DEBRIEF_REMINDER_LEAD", default_value = "2", value_name = "DAYS",
+          value_parser = args::days)]
+    pub reminder_lead: i32,
+    /// Days after a check-in date without a progress note before the postmortem's incident lead
+    /// (or its creator) is told
+    #[arg(long, env = "DEBRIEF_REMINDER_GRACE", default_value = "3", value_name = "DAYS",
+          value_parser = args::days)]
+    pub reminder_grace: i32,
+    /// How often each instance looks for due reminders (a reminder is sent once, however many
+    /// instances look)
+    #[arg(long, env = "DEBRIEF_SCAN_INTERVAL", default_value = "60s", value_name = "INTERVAL",
+          value_parser = args::interval)]
+    pub scan_interval: std::time::Duration,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum JobsCommand {
+    /// List jobs, newest first: by default those that are parked (out of attempts) or failing
+    List(JobsListArgs),
+    /// Queue a parked (or waiting) job again, now, with its attempts reset
+    Retry(JobsRetryArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct JobsListArgs {
+    /// Only jobs in this state: queued, running, done or parked (repeat for several); with
+    /// neither --state nor --all, parked and failing jobs
+    #[arg(long)]
+    pub state: Vec<debrief_store::JobState>,
+    /// Every job, whatever its state
+    #[arg(long, conflicts_with = "state")]
+    pub all: bool,
+    /// At most this many
+    #[arg(long, default_value = "100")]
+    pub limit: u32,
+    #[command(flatten)]
+    pub json: JsonFlag,
+}
+
+#[derive(Debug, Args)]
+pub struct JobsRetryArgs {
+    /// The job's id (see `debrief jobs list`)
+    pub id: i64,
+}
+
+#[derive(Debug, Args)]
+pub struct WorkerArgs {
+    /// Scan once, run every job that is due, and exit (for cron or a test)
+    #[arg(long)]
+    pub once: bool,
+    #[command(flatten)]
+    pub followup: FollowupArgs,
 }
 
 #[derive(Debug, Subcommand)]

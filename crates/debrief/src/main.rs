@@ -7,6 +7,7 @@ mod cli;
 mod commands;
 mod db;
 mod error;
+mod log;
 mod render;
 
 use std::process::ExitCode;
@@ -24,6 +25,13 @@ fn main() -> ExitCode {
                 e.exit_code()
             }
         };
+    }
+    // The long-running commands log what happens in the background (reminders, failures).
+    if matches!(
+        cli.command,
+        cli::Command::Serve(_) | cli::Command::Worker(_)
+    ) {
+        log::init();
     }
     // The server uses every core; every other command is one short conversation with the database.
     let mut builder = if matches!(cli.command, cli::Command::Serve(_)) {

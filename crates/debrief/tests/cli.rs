@@ -734,7 +734,7 @@ fn database_urls_are_checked() {
     let out = db.run(&["migrate"]).ok();
     assert!(
         out.stdout
-            .contains("Applied migration(s) 1, 2, 3 to the sqlite database"),
+            .contains("Applied migration(s) 1, 2, 3, 4 to the sqlite database"),
         "{out:#?}"
     );
     let again = db.run(&["migrate"]).ok();
@@ -763,6 +763,7 @@ fn help_lists_every_subcommand() {
         "migrate",
         "lint",
         "serve",
+        "worker",
         "user",
         "token",
     ] {
@@ -928,4 +929,69 @@ fn a_json_import_is_held_to_the_severity_scale() {
     );
     let list = db.run(&["list", "--json"]).ok().json();
     assert_eq!(list.as_array().map(Vec::len), Some(1));
+}
+
+#[test]
+fn worker_once_sends_due_reminders_to_the_log_once() {
+    let dir = TempDir::new("worker");
+    let db = Db::sqlite(&dir, "worker.db");
+    db.run(&["new", "Queue backlog"]).ok();
+    let tomorrow = jiff::Timestamp::now()
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .date()
+        .tomorrow()
+        .expect("date")
+        .to_string();
+    db.run(&[
+        "action",
+        "add",
+        "PM-1",
+        "--title",
+        "Alert on queue depth",
+        "--owner",
+        "Grace",
+        "--check-in",
+        &tomorrow,
+    ])
+    .ok();
+    let out = db.run(&["worker", "--once"]).ok();
+    assert!(out.stdout.contains("Ran 1 job(s): 1 delivered"), "{out:#?}");
+    assert!(
+        out.stderr.contains("reminder") && out.stderr.contains("to=Grace"),
+        "{out:#?}"
+    );
+    assert!(
+        out.stderr.contains(&format!(
+            "Check-in on {tomorrow}: Alert on queue depth (PM-1)"
+        )),
+        "{out:#?}"
+    );
+    // Sent once: the next run finds it enqueued already.
+    let again = db.run(&["worker", "--once"]).ok();
+    assert!(again.stdout.contains("Ran 0 job(s)"), "{again:#?}");
+    let err = db
+        .run(&["worker", "--once", "--reminder-lead", "soon"])
+        .fails(2);
+    assert!(err.stderr.contains("number of days"), "{err:#?}");
+
+    // Admins see parked and failing jobs (none here), or every job with --all.
+    let none = db.run(&["jobs", "list"]).ok();
+    assert!(
+        none.stdout.contains("nothing is parked or failing"),
+        "{none:#?}"
+    );
+    let all = db.run(&["jobs", "list", "--all"]).ok();
+    assert!(
+        all.stdout
+            .contains(&format!("done   remind:before:1:{tomorrow}  1/8")),
+        "{all:#?}"
+    );
+    let json = db.run(&["jobs", "list", "--state", "done", "--json"]).ok();
+    assert!(json.stdout.contains("\"leased_by\""), "{json:#?}");
+    let err = db.run(&["jobs", "retry", "1"]).fails(1);
+    assert!(
+        err.stderr
+            .contains("only parked or queued jobs can be retried"),
+        "{err:#?}"
+    );
 }

@@ -48,11 +48,56 @@ pub async fn serve(ctx: Ctx, a: ServeArgs) -> Result<()> {
         secure_cookies: a.secure_cookies,
         zone: ctx.zone.clone(),
         hooks,
-        ..debrief_server::Config::default()
+        ..followup_config(&ctx, a.followup, !a.no_worker)
     };
     debrief_server::serve(ctx.store, config, a.addr)
         .await
         .map_err(|e| CliError::failed(format!("cannot serve on {}: {e}", a.addr)))
+}
+
+/// The server configuration of the follow-through flags (everything else by default).
+fn followup_config(
+    ctx: &Ctx,
+    a: crate::cli::FollowupArgs,
+    enabled: bool,
+) -> debrief_server::Config {
+    let defaults = debrief_server::Config::default();
+    debrief_server::Config {
+        zone: ctx.zone.clone(),
+        followup: debrief_core::FollowupConfig {
+            lead_days: a.reminder_lead,
+            grace_days: a.reminder_grace,
+            ..defaults.followup
+        },
+        worker: debrief_server::jobs::WorkerConfig {
+            enabled,
+            scan_interval: a.scan_interval,
+            ..defaults.worker.clone()
+        },
+        ..defaults
+    }
+}
+
+/// `debrief worker`: the reminder scan and the job worker without the web app.
+pub async fn worker(ctx: Ctx, a: crate::cli::WorkerArgs) -> Result<()> {
+    let once = a.once;
+    let config = followup_config(&ctx, a.followup, true);
+    if !once {
+        println!(
+            "Debrief worker: {}",
+            debrief_server::jobs::describe(&config.followup, &config.worker)
+        );
+    }
+    let done = debrief_server::jobs::work(ctx.store, config, once)
+        .await
+        .map_err(|e| CliError::failed(e.to_string()))?;
+    if once {
+        render::emit(&format!(
+            "Ran {} job(s): {} delivered, {} not due any more, {} failed (retried later).\n",
+            done.claimed, done.delivered, done.skipped, done.failed
+        ))?;
+    }
+    Ok(())
 }
 
 /// The new user's password: `DEBRIEF_PASSWORD`, else standard input (first line).

@@ -4,6 +4,7 @@
 mod accounts;
 mod action;
 mod import;
+mod jobs;
 pub mod lint;
 mod participant;
 mod postmortem;
@@ -78,6 +79,8 @@ pub async fn run(cli: Cli) -> Result<()> {
         // Handled in main.rs before any database is opened.
         Command::Lint(_) => Ok(()),
         Command::Serve(a) => accounts::serve(ctx, a).await,
+        Command::Worker(a) => accounts::worker(ctx, a).await,
+        Command::Jobs(c) => jobs::run(&ctx, c).await,
         Command::User(c) => accounts::user(&ctx, c).await,
         Command::Token(c) => accounts::token(&ctx, c).await,
     }
