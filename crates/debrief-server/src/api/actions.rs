@@ -12,7 +12,7 @@ use debrief_store::{ActionFilter, ActionStatusName};
 use jiff::civil::Date;
 
 use super::body::{Json, json_value, patched};
-use super::{if_match, key, may_see, versioned, visible};
+use super::{given, if_match, key, may_see, versioned, visible};
 use crate::auth::{ApiCaller, Caller};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -25,10 +25,6 @@ pub struct BoardQuery {
     /// Unfinished actions whose check-in date is before this date (`today` works).
     pub overdue_on: Option<String>,
     pub postmortem: Option<String>,
-}
-
-fn given(v: &Option<String>) -> Option<&str> {
-    v.as_deref().map(str::trim).filter(|s| !s.is_empty())
 }
 
 impl BoardQuery {

@@ -87,6 +87,11 @@ pub fn routes() -> Router<AppState> {
         )
 }
 
+/// A query parameter that was given and is not blank, trimmed.
+pub fn given(v: &Option<String>) -> Option<&str> {
+    v.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
 /// The `ETag` of a version: `"3"`.
 pub fn etag(v: Version) -> String {
     format!("\"{}\"", v.0)

@@ -15,7 +15,7 @@ use debrief_core::{
 use debrief_store::{PostmortemFilter, PostmortemSummary, SearchHit, SearchQuery};
 
 use super::body::{Json, json_value, parse, patched};
-use super::{if_match, key, versioned, visible};
+use super::{given, if_match, key, versioned, visible};
 use crate::auth::{ApiCaller, Caller};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -35,10 +35,6 @@ pub struct FilterQuery {
 
 fn within(field: &'static str) -> impl Fn(debrief_core::ParseError) -> ApiError {
     move |e| ApiError::invalid(field, e.message)
-}
-
-fn given(v: &Option<String>) -> Option<&str> {
-    v.as_deref().map(str::trim).filter(|s| !s.is_empty())
 }
 
 /// A date or a time for `from`/`until`: `2026-11-01` (midnight in `zone`) or any time Debrief
@@ -264,14 +260,29 @@ pub async fn status(
     Ok(versioned(StatusCode::OK, p.version, &p))
 }
 
+/// The whole postmortem, if the caller may see it. The document holds the status and the
+/// participants the visibility rule needs, so nothing is read twice.
+async fn visible_document(
+    state: &AppState,
+    caller: &Caller,
+    key: debrief_core::Key,
+) -> ApiResult<PostmortemDocument> {
+    let doc = state.store().get_document(key).await?;
+    if caller.may_see(doc.status, &doc.participants) {
+        Ok(doc)
+    } else {
+        Err(ApiError::not_found(format!("postmortem {key}")))
+    }
+}
+
 pub async fn document(
     State(state): State<AppState>,
     ApiCaller(caller): ApiCaller,
     Path(k): Path<String>,
 ) -> ApiResult<axum::Json<PostmortemDocument>> {
-    let key = key(&k)?;
-    visible(&state, &caller, key).await?;
-    Ok(axum::Json(state.store().get_document(key).await?))
+    Ok(axum::Json(
+        visible_document(&state, &caller, key(&k)?).await?,
+    ))
 }
 
 #[derive(Debug, Deserialize)]
@@ -287,14 +298,13 @@ pub async fn export(
     Query(q): Query<ExportQuery>,
 ) -> ApiResult<Response> {
     let key = key(&k)?;
-    visible(&state, &caller, key).await?;
     let zone = match given(&q.zone) {
         Some(z) => z
             .parse::<Zone>()
             .map_err(|e| ApiError::invalid("zone", e.message))?,
         None => state.config().zone.clone(),
     };
-    let doc = state.store().get_document(key).await?;
+    let doc = visible_document(&state, &caller, key).await?;
     match given(&q.format).unwrap_or("markdown") {
         "markdown" | "md" => Ok((
             [

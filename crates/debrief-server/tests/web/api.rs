@@ -262,6 +262,13 @@ async fn roles_scopes_and_draft_visibility() {
 
     let (status, _, _) = send(c.get(app.url("/api/v1/postmortems/PM-1")), &viewer).await;
     assert_eq!(status, 404, "a viewer does not see someone else's draft");
+    for path in [
+        "/api/v1/postmortems/PM-1/document",
+        "/api/v1/postmortems/PM-1/export",
+    ] {
+        let (status, _, _) = send(c.get(app.url(path)), &viewer).await;
+        assert_eq!(status, 404, "{path} hides the draft too");
+    }
     let (_, _, list) = send(c.get(app.url("/api/v1/postmortems")), &viewer).await;
     assert_eq!(list, json!([]));
     let (status, _, err) = send(
@@ -296,6 +303,9 @@ async fn roles_scopes_and_draft_visibility() {
     .await;
     let (status, _, _) = send(c.get(app.url("/api/v1/postmortems/PM-1")), &viewer).await;
     assert_eq!(status, 200, "a participant sees the draft");
+    let (status, _, doc) = send(c.get(app.url("/api/v1/postmortems/PM-1/document")), &viewer).await;
+    assert_eq!(status, 200, "{doc}");
+    assert_eq!(doc["participants"][0]["name"], "Vic");
 
     // Published: every signed-in user.
     send(
