@@ -205,6 +205,9 @@ pub struct ActionItem {
     pub fields: ActionFields,
     #[serde(default)]
     pub progress: Vec<ProgressUpdate>,
+    /// When it was last marked done or declined (kept by the store; `None` while unfinished).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finished_at: Option<Timestamp>,
 }
 
 #[cfg(test)]

@@ -363,6 +363,7 @@ mod tests {
                 date(check_in),
             ),
             progress: Vec::new(),
+            finished_at: None,
         }
     }
 

@@ -9,8 +9,10 @@ mod error;
 
 pub mod action;
 pub mod document;
+pub mod followthrough;
 pub mod followup;
 pub mod forms;
+pub mod notify;
 pub mod participant;
 pub mod postmortem;
 pub mod readiness;
