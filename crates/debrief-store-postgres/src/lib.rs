@@ -8,6 +8,7 @@
 //! a stale edit refused with the current record. Every use case is one transaction.
 
 mod accounts;
+mod channels;
 mod jobs;
 mod migrate;
 mod rows;

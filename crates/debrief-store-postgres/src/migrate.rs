@@ -32,6 +32,10 @@ const MIGRATIONS: &[Migration] = &[
         version: 4,
         sql: include_str!("../migrations/0004_jobs.sql"),
     },
+    Migration {
+        version: 5,
+        sql: include_str!("../migrations/0005_notify.sql"),
+    },
 ];
 
 /// The advisory lock that serializes migrators ("debrief" in ASCII, plus one).

@@ -2,6 +2,7 @@
 //! into, how those become `Postmortem`, `TimelineEvent`, `ActionItem`, … and how database errors
 //! become [`StoreError`]s.
 
+use debrief_core::notify::{Channel, ChannelFields, ChannelId};
 use debrief_core::time::timestamp_from_micros;
 use debrief_core::{
     ActionFields, ActionId, ActionItem, ApiToken, EventFields, EventId, Key, Participant,
@@ -154,13 +155,13 @@ pub(crate) fn event(row: EventRow) -> Result<TimelineEvent> {
 macro_rules! action_columns {
     () => {
         "a.id, a.postmortem_id, p.number, a.version, a.created_at, \
-     a.updated_at, a.body::text, a.progress::text"
+     a.updated_at, a.body::text, a.progress::text, a.finished_at"
     };
 }
 pub(crate) use action_columns;
 
-/// `id, postmortem_id, number, version, created_at, updated_at, body, progress`.
-pub(crate) type ActionRow = (i64, i64, i64, i64, i64, i64, String, String);
+/// `id, postmortem_id, number, version, created_at, updated_at, body, progress, finished_at`.
+pub(crate) type ActionRow = (i64, i64, i64, i64, i64, i64, String, String, Option<i64>);
 
 /// An action with the row id of its postmortem.
 #[derive(Debug, Clone)]
@@ -170,7 +171,8 @@ pub(crate) struct StoredAction {
 }
 
 pub(crate) fn action(row: ActionRow) -> Result<StoredAction> {
-    let (id, postmortem_id, number, version, created_at, updated_at, body, progress) = row;
+    let (id, postmortem_id, number, version, created_at, updated_at, body, progress, finished_at) =
+        row;
     Ok(StoredAction {
         postmortem_id,
         action: ActionItem {
@@ -181,7 +183,30 @@ pub(crate) fn action(row: ActionRow) -> Result<StoredAction> {
             updated_at: instant(updated_at)?,
             fields: from_json::<ActionFields>("action", &body)?,
             progress: from_json::<Vec<ProgressUpdate>>("action progress", &progress)?,
+            finished_at: finished_at.map(instant).transpose()?,
         },
+    })
+}
+
+/// The columns of a channel row (`channels c`), in the order of `ChannelRow`.
+macro_rules! channel_columns {
+    () => {
+        "c.id, c.version, c.created_at, c.updated_at, c.body::text"
+    };
+}
+pub(crate) use channel_columns;
+
+/// `id, version, created_at, updated_at, body`.
+pub(crate) type ChannelRow = (i64, i64, i64, i64, String);
+
+pub(crate) fn channel(row: ChannelRow) -> Result<Channel> {
+    let (id, version, created_at, updated_at, body) = row;
+    Ok(Channel {
+        id: ChannelId(id),
+        version: Version(version),
+        created_at: instant(created_at)?,
+        updated_at: instant(updated_at)?,
+        fields: from_json::<ChannelFields>("channel", &body)?,
     })
 }
 

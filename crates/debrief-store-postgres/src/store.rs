@@ -17,10 +17,11 @@ use debrief_core::{
 use debrief_store::search::plain_words;
 use debrief_store::{
     ActionFilter, BulkOutcome, Edit, EventQuery, PostmortemFilter, PostmortemSummary, Result,
-    SearchHit, SearchQuery, Stats, Store, StoreError, changes, check_action_allowed,
-    check_document_status, check_edit, check_group_key, check_version, fill_key_moment,
-    follow_milestone, group_summary, occurred_at, open_to_alerts, prepare_action, prepare_event,
-    prepare_participant, prepare_postmortem, status_summary, to_json,
+    SearchHit, SearchQuery, Stats, Store, StoreError, auto_close_summary, changes,
+    check_action_allowed, check_document_status, check_edit, check_group_key, check_version,
+    closes_after, fill_key_moment, finished_at, finishes, follow_milestone, group_summary,
+    occurred_at, open_to_alerts, prepare_action, prepare_event, prepare_participant,
+    prepare_postmortem, status_change, status_summary, to_json,
 };
 use jiff::Timestamp;
 use jiff::civil::Date;
@@ -156,16 +157,20 @@ async fn find_action(conn: &mut PgConnection, id: ActionId, lock: bool) -> Resul
         .ok_or_else(|| StoreError::NotFound(format!("action {}", id.0)))
 }
 
-/// Locks an action and, first, its postmortem (always in that order).
-async fn lock_action(conn: &mut PgConnection, id: ActionId) -> Result<StoredAction> {
+/// Locks an action and, first, its postmortem (always in that order); returns both.
+async fn lock_action(
+    conn: &mut PgConnection,
+    id: ActionId,
+) -> Result<(StoredPostmortem, StoredAction)> {
     let pm_id: i64 = sqlx::query_scalar("SELECT postmortem_id FROM actions WHERE id = $1")
         .bind(id.0)
         .fetch_optional(&mut *conn)
         .await
         .map_err(backend)?
         .ok_or_else(|| StoreError::NotFound(format!("action {}", id.0)))?;
-    lock_postmortem_by_id(conn, pm_id).await?;
-    find_action(conn, id, true).await
+    let pm = lock_postmortem_by_id(conn, pm_id).await?;
+    let action = find_action(conn, id, true).await?;
+    Ok((pm, action))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -445,8 +450,8 @@ async fn insert_action(
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO actions
              (postmortem_id, version, owner_key, status, check_in, created_at, updated_at, body,
-              progress)
-         VALUES ($1, 1, $2, $3, $4::date, $5, $5, $6::jsonb, $7::jsonb)
+              progress, finished_at)
+         VALUES ($1, 1, $2, $3, $4::date, $5, $5, $6::jsonb, $7::jsonb, $8)
          RETURNING id",
     )
     .bind(postmortem_id)
@@ -456,17 +461,19 @@ async fn insert_action(
     .bind(micros(at))
     .bind(to_json(fields)?)
     .bind(to_json(&progress)?)
+    .bind(finished_at(None, &fields.status, at).map(micros))
     .fetch_one(&mut *conn)
     .await
     .map_err(backend)?;
     Ok(ActionId(id))
 }
 
+/// Writes a new version of an action, its finish time included.
 async fn write_action(conn: &mut PgConnection, a: &ActionItem) -> Result<()> {
     sqlx::query(
         "UPDATE actions
          SET version = $2, owner_key = $3, status = $4, check_in = $5::date, updated_at = $6,
-             body = $7::jsonb, progress = $8::jsonb
+             body = $7::jsonb, progress = $8::jsonb, finished_at = $9
          WHERE id = $1",
     )
     .bind(a.id.0)
@@ -477,6 +484,7 @@ async fn write_action(conn: &mut PgConnection, a: &ActionItem) -> Result<()> {
     .bind(micros(a.updated_at))
     .bind(to_json(&a.fields)?)
     .bind(to_json(&a.progress)?)
+    .bind(a.finished_at.map(micros))
     .execute(&mut *conn)
     .await
     .map_err(backend)?;
@@ -486,6 +494,49 @@ async fn write_action(conn: &mut PgConnection, a: &ActionItem) -> Result<()> {
 /// The owner as the owner filter compares it.
 fn owner_key(fields: &ActionFields) -> String {
     fields.owner.as_str().trim().to_lowercase()
+}
+
+/// After an action was finished: closes its postmortem (locked in this transaction), as a status
+/// change by `by` at `at` would, when [`closes_after`] says so.
+async fn close_if_finished(
+    conn: &mut PgConnection,
+    pm: &StoredPostmortem,
+    by: &str,
+    at: Timestamp,
+) -> Result<()> {
+    let (unfinished, total): (i64, i64) = sqlx::query_as(
+        "SELECT COUNT(*) FILTER (WHERE status NOT IN ('done', 'declined')), COUNT(*)
+         FROM actions WHERE postmortem_id = $1",
+    )
+    .bind(pm.id)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(backend)?;
+    let count = |n: i64| usize::try_from(n).unwrap_or(usize::MAX);
+    let current = &pm.postmortem;
+    if !closes_after(current.status, count(unfinished), count(total)) {
+        return Ok(());
+    }
+    let next = Postmortem {
+        version: Version(current.version.0 + 1),
+        updated_at: at,
+        status: Status::Closed,
+        ..current.clone()
+    };
+    write_postmortem(conn, pm.id, &next).await?;
+    record(
+        conn,
+        Entry {
+            postmortem_id: pm.id,
+            at,
+            by,
+            entity: Entity::Postmortem,
+            entity_id: None,
+            summary: auto_close_summary(),
+            changes: vec![status_change(current.status, Status::Closed)],
+        },
+    )
+    .await
 }
 
 async fn insert_participant(
@@ -809,11 +860,7 @@ impl Store for PostgresStore {
                 entity: Entity::Postmortem,
                 entity_id: None,
                 summary: status_summary(current.status, to, direction),
-                changes: vec![FieldChange {
-                    field: "status".into(),
-                    before: current.status.as_str().into(),
-                    after: to.as_str().into(),
-                }],
+                changes: vec![status_change(current.status, to)],
             },
         )
         .await?;
@@ -1079,6 +1126,7 @@ impl Store for PostgresStore {
             version: Version(1),
             created_at: at,
             updated_at: at,
+            finished_at: finished_at(None, &fields.status, at),
             fields,
             progress: Vec::new(),
         })
@@ -1099,14 +1147,9 @@ impl Store for PostgresStore {
         let fields = prepare_action(action)?;
         let at = now();
         let mut tx = self.begin().await?;
-        let stored = lock_action(&mut tx, id).await?;
+        let (pm, stored) = lock_action(&mut tx, id).await?;
         let current = &stored.action;
-        let status: String = sqlx::query_scalar("SELECT status FROM postmortems WHERE id = $1")
-            .bind(stored.postmortem_id)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(backend)?;
-        check_action_allowed(status.parse::<Status>()?, &fields)?;
+        check_action_allowed(pm.postmortem.status, &fields)?;
         let Edit::Apply {
             version,
             changes: diff,
@@ -1117,6 +1160,11 @@ impl Store for PostgresStore {
         let next = ActionItem {
             version,
             updated_at: at,
+            finished_at: finished_at(
+                Some((&current.fields.status, current.finished_at)),
+                &fields.status,
+                at,
+            ),
             fields,
             ..current.clone()
         };
@@ -1134,6 +1182,9 @@ impl Store for PostgresStore {
             },
         )
         .await?;
+        if finishes(&current.fields.status, &next.fields.status) {
+            close_if_finished(&mut tx, &pm, by, at).await?;
+        }
         tx.commit().await.map_err(backend)?;
         Ok(next)
     }
@@ -1146,7 +1197,7 @@ impl Store for PostgresStore {
     ) -> Result<ActionItem> {
         let at = now();
         let mut tx = self.begin().await?;
-        let stored = lock_action(&mut tx, id).await?;
+        let (_, stored) = lock_action(&mut tx, id).await?;
         let current = &stored.action;
         let mut next = current.clone();
         if let Some(check_in) = update.new_check_in {
@@ -1156,6 +1207,11 @@ impl Store for PostgresStore {
         next.progress.push(update.clone());
         next.version = Version(current.version.0 + 1);
         next.updated_at = at;
+        next.finished_at = finished_at(
+            Some((&current.fields.status, current.finished_at)),
+            &next.fields.status,
+            at,
+        );
         write_action(&mut tx, &next).await?;
         let mut diff = changes(&current.fields, &next.fields);
         diff.push(FieldChange {

@@ -15,7 +15,7 @@ use debrief_core::time::timestamp_from_micros;
 use debrief_core::{ActionItem, Postmortem};
 use debrief_store::jobs::{
     Claim, Enqueued, Job, JobFilter, JobId, JobState, Jobs, NewJob, after_failure, check_retry,
-    check_text, clip_error, job_not_found,
+    check_text, clip_error, job_counts_from, job_not_found,
 };
 use debrief_store::{Result, StoreError, from_json, to_json};
 
@@ -322,6 +322,30 @@ impl Jobs for SqliteStore {
         let job = job_from_row(&row)?;
         tx.commit().await.map_err(backend)?;
         Ok(job)
+    }
+
+    async fn purge_jobs(&self, finished_before: Timestamp) -> Result<u64> {
+        let mut tx = self.begin_write().await?;
+        let purged = sqlx::query(
+            "DELETE FROM jobs INDEXED BY jobs_done_by_finish
+             WHERE state = 'done' AND finished_at < ?1",
+        )
+        .bind(micros(finished_before))
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?
+        .rows_affected();
+        tx.commit().await.map_err(backend)?;
+        Ok(purged)
+    }
+
+    async fn job_counts(&self) -> Result<Vec<(String, JobState, u64)>> {
+        let rows: Vec<(String, String, i64)> =
+            sqlx::query_as("SELECT kind, state, COUNT(*) FROM jobs GROUP BY kind, state")
+                .fetch_all(&self.pool)
+                .await
+                .map_err(backend)?;
+        job_counts_from(rows)
     }
 
     async fn followup_actions(&self, from: Date, to: Date) -> Result<Vec<ActionItem>> {

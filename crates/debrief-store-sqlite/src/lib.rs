@@ -5,6 +5,7 @@
 //! database lock instead of failing half-way, and a crash never leaves half a change.
 
 mod accounts;
+mod channels;
 mod jobs;
 mod migrate;
 mod rows;
@@ -26,10 +27,11 @@ use debrief_core::{
 };
 use debrief_store::{
     ActionFilter, BulkOutcome, Edit, EventQuery, PostmortemFilter, PostmortemSummary, Result,
-    SearchHit, SearchQuery, Stats, Store, StoreError, changes, check_action_allowed,
-    check_document_status, check_edit, check_group_key, check_version, fill_key_moment,
-    follow_milestone, group_summary, occurred_at, open_to_alerts, prepare_action, prepare_event,
-    prepare_participant, prepare_postmortem, status_summary, to_json,
+    SearchHit, SearchQuery, Stats, Store, StoreError, auto_close_summary, changes,
+    check_action_allowed, check_document_status, check_edit, check_group_key, check_version,
+    closes_after, fill_key_moment, finished_at, finishes, follow_milestone, group_summary,
+    occurred_at, open_to_alerts, prepare_action, prepare_event, prepare_participant,
+    prepare_postmortem, status_change, status_summary, to_json,
 };
 
 use rows::{
@@ -453,6 +455,8 @@ async fn load_action(conn: &mut SqliteConnection, id: ActionId) -> Result<(i64, 
     ))
 }
 
+/// Writes a new version of an action; `finished_at` is when it was finished, by the rule of
+/// [`debrief_store::finished_at`].
 async fn write_action(
     conn: &mut SqliteConnection,
     id: ActionId,
@@ -460,9 +464,11 @@ async fn write_action(
     action: &ActionFields,
     progress: &[ProgressUpdate],
     at: Timestamp,
+    finished_at: Option<Timestamp>,
 ) -> Result<()> {
     sqlx::query(
-        "UPDATE actions SET version = ?2, owner_key = ?3, status = ?4, check_in = ?5, updated_at = ?6, body = ?7, progress = ?8
+        "UPDATE actions SET version = ?2, owner_key = ?3, status = ?4, check_in = ?5, updated_at = ?6, body = ?7, progress = ?8,
+             finished_at = ?9
          WHERE id = ?1",
     )
     .bind(id.0)
@@ -473,12 +479,14 @@ async fn write_action(
     .bind(micros(at))
     .bind(to_json(action)?)
     .bind(to_json(&progress)?)
+    .bind(finished_at.map(micros))
     .execute(&mut *conn)
     .await
     .map_err(backend)?;
     Ok(())
 }
 
+/// Inserts an action at version 1, written at `at`: one added finished is finished then.
 async fn insert_action(
     conn: &mut SqliteConnection,
     pm_id: i64,
@@ -487,8 +495,8 @@ async fn insert_action(
     at: Timestamp,
 ) -> Result<ActionId> {
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO actions (postmortem_id, version, owner_key, status, check_in, created_at, updated_at, body, progress)
-         VALUES (?1, 1, ?2, ?3, ?4, ?5, ?5, ?6, ?7) RETURNING id",
+        "INSERT INTO actions (postmortem_id, version, owner_key, status, check_in, created_at, updated_at, body, progress, finished_at)
+         VALUES (?1, 1, ?2, ?3, ?4, ?5, ?5, ?6, ?7, ?8) RETURNING id",
     )
     .bind(pm_id)
     .bind(action.owner.as_str().to_lowercase())
@@ -497,10 +505,55 @@ async fn insert_action(
     .bind(micros(at))
     .bind(to_json(action)?)
     .bind(to_json(&progress)?)
+    .bind(finished_at(None, &action.status, at).map(micros))
     .fetch_one(&mut *conn)
     .await
     .map_err(backend)?;
     Ok(ActionId(id))
+}
+
+/// After an action was finished: closes its postmortem, as a status change by `by` at `at`
+/// would, when [`closes_after`] says so. `pm` is the postmortem as loaded in this transaction.
+async fn close_if_finished(
+    conn: &mut SqliteConnection,
+    pm_id: i64,
+    pm: &Postmortem,
+    by: &str,
+    at: Timestamp,
+) -> Result<()> {
+    let (unfinished, total): (i64, i64) = sqlx::query_as(
+        "SELECT COALESCE(SUM(status IN ('open', 'in_progress')), 0), COUNT(*)
+         FROM actions WHERE postmortem_id = ?1",
+    )
+    .bind(pm_id)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(backend)?;
+    let count = |n: i64| usize::try_from(n).unwrap_or(usize::MAX);
+    if !closes_after(pm.status, count(unfinished), count(total)) {
+        return Ok(());
+    }
+    write_postmortem(
+        conn,
+        pm_id,
+        Version(pm.version.0 + 1),
+        Status::Closed,
+        &pm.fields,
+        pm.created_at,
+        at,
+    )
+    .await?;
+    record(
+        conn,
+        pm_id,
+        at,
+        by,
+        Entity::Postmortem,
+        None,
+        &auto_close_summary(),
+        &[status_change(pm.status, Status::Closed)],
+    )
+    .await
 }
 
 async fn insert_participant(
@@ -786,11 +839,7 @@ impl Store for SqliteStore {
             at,
         )
         .await?;
-        let change = FieldChange {
-            field: "status".into(),
-            before: current.status.as_str().into(),
-            after: to.as_str().into(),
-        };
+        let change = status_change(current.status, to);
         record(
             &mut tx,
             id,
@@ -1043,7 +1092,21 @@ impl Store for SqliteStore {
         else {
             return Ok(current);
         };
-        write_action(&mut tx, id, version, &action, &current.progress, at).await?;
+        let finished = finished_at(
+            Some((&current.fields.status, current.finished_at)),
+            &action.status,
+            at,
+        );
+        write_action(
+            &mut tx,
+            id,
+            version,
+            &action,
+            &current.progress,
+            at,
+            finished,
+        )
+        .await?;
         record(
             &mut tx,
             pm_id,
@@ -1055,6 +1118,9 @@ impl Store for SqliteStore {
             &diff,
         )
         .await?;
+        if finishes(&current.fields.status, &action.status) {
+            close_if_finished(&mut tx, pm_id, &pm, by, at).await?;
+        }
         let (_, item) = load_action(&mut tx, id).await?;
         tx.commit().await.map_err(backend)?;
         Ok(item)
@@ -1076,6 +1142,11 @@ impl Store for SqliteStore {
         }
         let mut progress = current.progress.clone();
         progress.push(update.clone());
+        let finished = finished_at(
+            Some((&current.fields.status, current.finished_at)),
+            &fields.status,
+            at,
+        );
         write_action(
             &mut tx,
             id,
@@ -1083,6 +1154,7 @@ impl Store for SqliteStore {
             &fields,
             &progress,
             at,
+            finished,
         )
         .await?;
         let mut diff = changes(&current.fields, &fields);

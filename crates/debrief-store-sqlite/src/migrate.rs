@@ -12,6 +12,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("../migrations/0002_accounts.sql")),
     (3, include_str!("../migrations/0003_hooks.sql")),
     (4, include_str!("../migrations/0004_jobs.sql")),
+    (5, include_str!("../migrations/0005_notify.sql")),
 ];
 
 pub async fn run(pool: &SqlitePool) -> Result<Vec<i64>> {

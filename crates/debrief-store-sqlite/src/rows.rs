@@ -1,6 +1,7 @@
 //! Turning rows back into domain records: the column lists each query selects and the decoders
 //! that read them.
 
+use debrief_core::notify::{Channel, ChannelId};
 use debrief_core::time::timestamp_from_micros;
 use debrief_core::{
     ActionId, ActionItem, ApiToken, Entity, EventId, Key, Label, Participant, ParticipantId,
@@ -15,7 +16,8 @@ pub const POSTMORTEM_COLUMNS: &str = "number, version, status, created_at, updat
 pub const SUMMARY_COLUMNS: &str = "p.number, p.version, p.title, p.status, p.severity, p.services, p.occurred_at, p.created_at, p.updated_at";
 pub const EVENT_COLUMNS: &str = "id, version, recorded_at, body";
 pub const ACTION_COLUMNS: &str =
-    "a.id, p.number, a.version, a.created_at, a.updated_at, a.body, a.progress";
+    "a.id, p.number, a.version, a.created_at, a.updated_at, a.body, a.progress, a.finished_at";
+pub const CHANNEL_COLUMNS: &str = "id, version, created_at, updated_at, body";
 pub const PARTICIPANT_COLUMNS: &str = "id, version, body";
 pub const USER_COLUMNS: &str = "id, name, email, role, disabled, created_at";
 /// [`USER_COLUMNS`] of `users u`, for joins.
@@ -101,6 +103,17 @@ pub fn action_from_row(row: &SqliteRow) -> Result<ActionItem> {
         updated_at: instant(row, "updated_at")?,
         fields: from_json("action", get::<&str>(row, "body")?)?,
         progress: from_json("progress", get::<&str>(row, "progress")?)?,
+        finished_at: optional_instant(row, "finished_at")?,
+    })
+}
+
+pub fn channel_from_row(row: &SqliteRow) -> Result<Channel> {
+    Ok(Channel {
+        id: ChannelId(get(row, "id")?),
+        version: Version(get(row, "version")?),
+        created_at: instant(row, "created_at")?,
+        updated_at: instant(row, "updated_at")?,
+        fields: from_json("channel", get::<&str>(row, "body")?)?,
     })
 }
 

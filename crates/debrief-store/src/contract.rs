@@ -5,11 +5,14 @@
 
 use std::sync::Arc;
 
+use debrief_core::notify::{
+    ChannelFields, ChannelId, ChannelTarget, Preferences, SmtpSecurity, SmtpSettings, Topics,
+};
 use debrief_core::{
-    ActionFields, ActionStatus, ApiToken, ContributingFactor, Email, Entity, EventFields,
-    EventKind, Key, KeyMoment, LessonKind, Moment, ParticipantFields, PostmortemDocument,
-    PostmortemFields, ProgressUpdate, Question, Role, Scope, Severity, Source, Status, TokenId,
-    User, UserId, UserRole, Version, Zone,
+    ActionFields, ActionItem, ActionStatus, ApiToken, ContributingFactor, Email, Entity,
+    EventFields, EventKind, Key, KeyMoment, LessonKind, Moment, ParticipantFields,
+    PostmortemDocument, PostmortemFields, ProgressUpdate, Question, Role, Scope, Severity, Source,
+    Status, TokenId, User, UserId, UserRole, Version, Zone,
 };
 use jiff::civil::Date;
 use jiff::{SignedDuration, Timestamp};
@@ -57,6 +60,12 @@ macro_rules! contract_tests {
             jobs_fail_backs_off_then_parks,
             jobs_complete_is_for_the_leaseholder,
             followup_reads,
+            actions_record_when_they_finished,
+            postmortems_close_when_their_last_action_finishes,
+            channels_are_created_listed_updated_and_deleted,
+            channels_refuse_duplicates_stale_and_invalid_edits,
+            preferences_default_to_every_topic_and_round_trip,
+            jobs_purge_only_old_done_jobs_and_count_by_kind,
         );
     };
     (@cases $setup:path; $($case:ident),* $(,)?) => {
@@ -396,11 +405,18 @@ pub async fn status_transitions(store: Arc<dyn Store>) {
         .update_action(BY, a.id, a.version, done)
         .await
         .expect("decline");
-    let p = store
-        .change_status(BY, p.key, p.version, Status::Closed)
+    // Declining the last unfinished action closed the published postmortem by itself.
+    let closed = store.get_postmortem(p.key).await.expect("get");
+    assert_eq!(
+        (closed.status, closed.version),
+        (Status::Closed, Version(p.version.0 + 1))
+    );
+    let err = store
+        .change_status(BY, p.key, closed.version, Status::Closed)
         .await
-        .expect("close");
-    assert_eq!(p.status, Status::Closed);
+        .expect_err("already closed");
+    assert!(matches!(err, StoreError::Transition(_)), "{err}");
+    let p = closed;
     // A closed postmortem takes no new or reopened action.
     let err = store
         .add_action(BY, p.key, action("One more", "ops", "2024-07-01"))
@@ -427,6 +443,17 @@ pub async fn status_transitions(store: Arc<dyn Store>) {
             .any(|r| r.summary.contains("closed → in_review") && r.summary.contains("back")),
         "{revs:?}"
     );
+    // With every action finished, closing by hand is allowed too.
+    let p = store
+        .change_status(BY, p.key, p.version, Status::Published)
+        .await
+        .expect("publish again");
+    assert_eq!(p.status, Status::Published);
+    let p = store
+        .change_status(BY, p.key, p.version, Status::Closed)
+        .await
+        .expect("close");
+    assert_eq!(p.status, Status::Closed);
 }
 
 pub async fn timeline_order_edit_and_hide(store: Arc<dyn Store>) {
@@ -2662,4 +2689,718 @@ pub async fn followup_reads(store: Arc<dyn Store>) {
         found,
         [store.get_postmortem(waiting.key).await.expect("get")]
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Follow-through: when actions were finished, and postmortems that close themselves.
+
+pub async fn actions_record_when_they_finished(store: Arc<dyn Store>) {
+    let p = store
+        .create_postmortem(BY, fields("Finish times"))
+        .await
+        .expect("create");
+    // Added open: unfinished. Added done: finished as it is added.
+    let a = store
+        .add_action(
+            BY,
+            p.key,
+            action("Alert on consumer lag", "Ada", "2024-06-01"),
+        )
+        .await
+        .expect("add");
+    assert_eq!(a.finished_at, None);
+    let mut runbook = action("Runbook for failover", "Bo", "2024-06-02");
+    runbook.status = ActionStatus::Done;
+    let b = store.add_action(BY, p.key, runbook).await.expect("add");
+    assert_eq!(b.finished_at, Some(b.created_at));
+    assert_eq!(store.get_action(b.id).await.expect("get"), b);
+
+    // In progress is not finished; done is, at the write that made it done.
+    let mut f = a.fields.clone();
+    f.status = ActionStatus::InProgress;
+    let a = store
+        .update_action(BY, a.id, a.version, f)
+        .await
+        .expect("start");
+    assert_eq!(a.finished_at, None);
+    let mut f = a.fields.clone();
+    f.status = ActionStatus::Done;
+    let a = store
+        .update_action(BY, a.id, a.version, f)
+        .await
+        .expect("done");
+    assert_eq!(a.finished_at, Some(a.updated_at));
+    let done_at = a.updated_at;
+    assert_eq!(store.get_action(a.id).await.expect("get"), a);
+
+    // Edits and progress notes that leave it done keep when it was finished.
+    let mut f = a.fields.clone();
+    f.description = "Page when consumer lag passes 5 minutes".into();
+    let a = store
+        .update_action("bo", a.id, a.version, f)
+        .await
+        .expect("edit");
+    assert!(a.updated_at > done_at);
+    assert_eq!(a.finished_at, Some(done_at));
+    let note = ProgressUpdate {
+        at: moment("2024-06-03 09:00:00").at(),
+        author: "Bo".parse().expect("name"),
+        note: "Verified in a game day".parse().expect("line"),
+        new_check_in: None,
+    };
+    let a = store
+        .add_progress("bo", a.id, note)
+        .await
+        .expect("progress");
+    assert_eq!(a.finished_at, Some(done_at));
+
+    // Switching between done and declined finishes it anew; a new reason does not.
+    let mut f = a.fields.clone();
+    f.status = ActionStatus::Declined {
+        reason: "Covered by the lag dashboard".parse().expect("line"),
+    };
+    let a = store
+        .update_action(BY, a.id, a.version, f)
+        .await
+        .expect("decline");
+    assert_eq!(a.finished_at, Some(a.updated_at));
+    let declined_at = a.updated_at;
+    assert!(declined_at > done_at);
+    let mut f = a.fields.clone();
+    f.status = ActionStatus::Declined {
+        reason: "Covered by the lag dashboard (PM-3)".parse().expect("line"),
+    };
+    let a = store
+        .update_action(BY, a.id, a.version, f)
+        .await
+        .expect("new reason");
+    assert_eq!(a.finished_at, Some(declined_at));
+
+    // Reopened, it is unfinished again; every read says so.
+    let mut f = a.fields.clone();
+    f.status = ActionStatus::Open;
+    let a = store
+        .update_action(BY, a.id, a.version, f)
+        .await
+        .expect("reopen");
+    assert_eq!(a.finished_at, None);
+    let listed = store
+        .list_actions(&ActionFilter {
+            postmortem: Some(p.key),
+            ..ActionFilter::default()
+        })
+        .await
+        .expect("list");
+    assert_eq!(listed, [a.clone(), b.clone()]);
+    let due = store
+        .followup_actions(date("2024-05-01"), date("2024-07-01"))
+        .await
+        .expect("followup");
+    assert_eq!(due, [a]);
+
+    // An imported action that is done or declined is finished at the import.
+    let mut shipped = action("Shipped", "Cy", "2024-05-01");
+    shipped.status = ActionStatus::Done;
+    let mut dropped = action("Dropped", "Cy", "2024-05-02");
+    dropped.status = ActionStatus::Declined {
+        reason: "Not worth it".parse().expect("line"),
+    };
+    let pending = action("Pending", "Cy", "2024-05-03");
+    let doc = PostmortemDocument {
+        key: Some(key(9)),
+        status: Status::Published,
+        fields: fields("Imported with finished actions"),
+        events: Vec::new(),
+        actions: [shipped, dropped, pending]
+            .into_iter()
+            .map(|fields| debrief_core::ActionDocument {
+                fields,
+                progress: Vec::new(),
+            })
+            .collect(),
+        participants: Vec::new(),
+    };
+    let imported = store
+        .import_document("importer", doc)
+        .await
+        .expect("import");
+    let finished: Vec<_> = store
+        .list_actions(&ActionFilter {
+            postmortem: Some(imported.key),
+            ..ActionFilter::default()
+        })
+        .await
+        .expect("list")
+        .into_iter()
+        .map(|a| a.finished_at)
+        .collect();
+    assert_eq!(
+        finished,
+        [Some(imported.created_at), Some(imported.created_at), None]
+    );
+}
+
+/// Finishes an action (done) as `by`, from its current version.
+async fn finish(store: &Arc<dyn Store>, by: &str, id: debrief_core::ActionId) -> ActionItem {
+    let current = store.get_action(id).await.expect("get");
+    let mut f = current.fields;
+    f.status = ActionStatus::Done;
+    store
+        .update_action(by, id, current.version, f)
+        .await
+        .expect("finish")
+}
+
+pub async fn postmortems_close_when_their_last_action_finishes(store: Arc<dyn Store>) {
+    // In draft or in review, finishing every action closes nothing.
+    let draft = store
+        .create_postmortem(BY, fields("Still a draft"))
+        .await
+        .expect("create");
+    let a = store
+        .add_action(BY, draft.key, action("Fix the pool", "Ada", "2024-06-01"))
+        .await
+        .expect("add");
+    finish(&store, BY, a.id).await;
+    let still = store.get_postmortem(draft.key).await.expect("get");
+    assert_eq!((still.status, still.version), (Status::Draft, Version(1)));
+    let review = store
+        .change_status(BY, draft.key, still.version, Status::InReview)
+        .await
+        .expect("review");
+    let c = store
+        .add_action(BY, review.key, action("Load test", "Bo", "2024-06-02"))
+        .await
+        .expect("add");
+    finish(&store, BY, c.id).await;
+    assert_eq!(store.get_postmortem(review.key).await.expect("get"), review);
+
+    // Published: the action that finishes the last one closes it, recorded as a status change.
+    let p = store
+        .create_postmortem(BY, fields("Published"))
+        .await
+        .expect("create");
+    let p = store
+        .change_status(BY, p.key, p.version, Status::InReview)
+        .await
+        .expect("review");
+    let a1 = store
+        .add_action(BY, p.key, action("Alert on lag", "Ada", "2024-06-01"))
+        .await
+        .expect("add");
+    let a2 = store
+        .add_action(BY, p.key, action("Document failover", "Bo", "2024-06-02"))
+        .await
+        .expect("add");
+    let p = store
+        .change_status(BY, p.key, p.version, Status::Published)
+        .await
+        .expect("publish");
+    finish(&store, "ada", a1.id).await;
+    assert_eq!(store.get_postmortem(p.key).await.expect("get"), p);
+    // A stale edit of the last one is refused and closes nothing.
+    let mut last = a2.fields.clone();
+    last.status = ActionStatus::Done;
+    let err = store
+        .update_action("bo", a2.id, Version(a2.version.0 + 7), last.clone())
+        .await
+        .expect_err("stale");
+    assert!(matches!(err, StoreError::Conflict { .. }), "{err}");
+    assert_eq!(store.get_postmortem(p.key).await.expect("get"), p);
+    store
+        .update_action("bo", a2.id, a2.version, last)
+        .await
+        .expect("last one done");
+    let closed = store.get_postmortem(p.key).await.expect("get");
+    assert_eq!(closed.status, Status::Closed);
+    assert_eq!(closed.version, Version(p.version.0 + 1));
+    assert_eq!(closed.fields, p.fields);
+    let a2 = store.get_action(a2.id).await.expect("get");
+    assert_eq!(closed.updated_at, a2.updated_at);
+    let revs = store.revisions(p.key).await.expect("revisions");
+    let [.., by_action, by_close] = revs.as_slice() else {
+        panic!("{revs:?}")
+    };
+    assert_eq!(
+        (by_action.entity, by_action.entity_id),
+        (Entity::Action, Some(a2.id.0))
+    );
+    assert_eq!(by_close.actor, "bo");
+    assert_eq!(
+        (by_close.entity, by_close.entity_id),
+        (Entity::Postmortem, None)
+    );
+    assert_eq!(by_close.at, a2.updated_at);
+    assert!(
+        by_close.summary.contains("published → closed")
+            && by_close
+                .summary
+                .contains("every action is done or declined"),
+        "{}",
+        by_close.summary
+    );
+    assert_eq!(
+        by_close.changes,
+        [debrief_core::FieldChange {
+            field: "status".into(),
+            before: "published".into(),
+            after: "closed".into(),
+        }]
+    );
+
+    // Moved back to published, it stays published while an action is open, and closes again
+    // when that one is finished. Editing an action that was already finished closes nothing.
+    let back = store
+        .change_status(BY, p.key, closed.version, Status::Published)
+        .await
+        .expect("back");
+    let a3 = store
+        .add_action(BY, p.key, action("One more", "Cy", "2024-06-03"))
+        .await
+        .expect("add");
+    let a1 = store.get_action(a1.id).await.expect("get");
+    let mut f = a1.fields.clone();
+    f.description = "Alert when lag passes 5 minutes".into();
+    store
+        .update_action(BY, a1.id, a1.version, f)
+        .await
+        .expect("edit");
+    assert_eq!(store.get_postmortem(p.key).await.expect("get"), back);
+    let mut f = a3.fields.clone();
+    f.status = ActionStatus::Declined {
+        reason: "Covered by the failover runbook".parse().expect("line"),
+    };
+    store
+        .update_action("cy", a3.id, a3.version, f)
+        .await
+        .expect("decline");
+    let again = store.get_postmortem(p.key).await.expect("get");
+    assert_eq!(
+        (again.status, again.version),
+        (Status::Closed, Version(back.version.0 + 1))
+    );
+
+    // Published with every action already finished: only a write that finishes one closes it.
+    let q = store
+        .create_postmortem(BY, fields("Finished before publishing"))
+        .await
+        .expect("create");
+    let q = store
+        .change_status(BY, q.key, q.version, Status::InReview)
+        .await
+        .expect("review");
+    let d = store
+        .add_action(BY, q.key, action("Done early", "Ada", "2024-06-01"))
+        .await
+        .expect("add");
+    let d = finish(&store, BY, d.id).await;
+    let q = store
+        .change_status(BY, q.key, q.version, Status::Published)
+        .await
+        .expect("publish");
+    let mut f = d.fields.clone();
+    f.description = "Shipped before the review".into();
+    store
+        .update_action(BY, d.id, d.version, f)
+        .await
+        .expect("edit");
+    assert_eq!(store.get_postmortem(q.key).await.expect("get"), q);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Notification channels and preferences.
+
+fn slack_channel(name: &str) -> ChannelFields {
+    ChannelFields {
+        name: name.parse().expect("name"),
+        target: ChannelTarget::Slack {
+            url: "https://hooks.example/services/T000/B000/XXXX"
+                .parse()
+                .expect("url"),
+        },
+        topics: Topics::all(),
+        owners: Vec::new(),
+        enabled: true,
+    }
+}
+
+const WEBHOOK_SECRET: &str = "s3cret-s3cret-s3cret";
+
+fn webhook_channel(name: &str) -> ChannelFields {
+    ChannelFields {
+        target: ChannelTarget::Webhook {
+            url: "https://receiver.example/debrief".parse().expect("url"),
+            secret: WEBHOOK_SECRET.into(),
+        },
+        topics: "reminders,escalations".parse().expect("topics"),
+        owners: vec!["team:platform".parse().expect("owner")],
+        ..slack_channel(name)
+    }
+}
+
+fn email_channel(name: &str) -> ChannelFields {
+    ChannelFields {
+        target: ChannelTarget::Email(SmtpSettings {
+            host: "smtp.example.com".into(),
+            port: 587,
+            security: SmtpSecurity::StartTls,
+            username: Some("debrief".into()),
+            password: Some("hunter2-hunter2".into()),
+            from: "Debrief <debrief@example.com>".into(),
+            to: vec![email("platform@example.com")],
+        }),
+        topics: "digest".parse().expect("topics"),
+        ..slack_channel(name)
+    }
+}
+
+pub async fn channels_are_created_listed_updated_and_deleted(store: Arc<dyn Store>) {
+    assert!(store.list_channels().await.expect("list").is_empty());
+    let slack = store
+        .create_channel(slack_channel("Platform-Slack"), t("09:00:00"))
+        .await
+        .expect("create");
+    assert_eq!(slack.version, Version(1));
+    assert_eq!(
+        (slack.created_at, slack.updated_at),
+        (t("09:00:00"), t("09:00:00"))
+    );
+    assert_eq!(slack.fields, slack_channel("Platform-Slack"));
+    let mail = store
+        .create_channel(email_channel("mail"), t("09:01:00"))
+        .await
+        .expect("create");
+    let hook = store
+        .create_channel(webhook_channel("receiver"), t("09:02:00"))
+        .await
+        .expect("create");
+    assert_eq!(mail.fields, email_channel("mail"));
+    assert_eq!(hook.fields, webhook_channel("receiver"));
+    assert_eq!(store.get_channel(mail.id).await.expect("get"), mail);
+    assert_eq!(
+        store.list_channels().await.expect("list"),
+        [slack.clone(), mail.clone(), hook.clone()]
+    );
+
+    // An edit made on the current version: the next version, updated now, created as before.
+    let mut quieter = slack.fields.clone();
+    quieter.topics = "digest".parse().expect("topics");
+    quieter.owners = vec!["Ana Lima".parse().expect("owner")];
+    quieter.enabled = false;
+    let edited = store
+        .update_channel(slack.id, slack.version, quieter.clone(), t("10:00:00"))
+        .await
+        .expect("update");
+    assert_eq!(edited.version, Version(2));
+    assert_eq!(edited.fields, quieter);
+    assert_eq!(
+        (edited.created_at, edited.updated_at),
+        (t("09:00:00"), t("10:00:00"))
+    );
+    assert_eq!(store.get_channel(slack.id).await.expect("get"), edited);
+    // The same fields again change nothing.
+    let same = store
+        .update_channel(slack.id, edited.version, quieter, t("11:00:00"))
+        .await
+        .expect("same");
+    assert_eq!(same, edited);
+    // Renaming to its own name in another case is fine.
+    let mut renamed = edited.fields.clone();
+    renamed.name = "platform-slack".parse().expect("name");
+    let renamed = store
+        .update_channel(slack.id, edited.version, renamed, t("11:00:00"))
+        .await
+        .expect("rename");
+    assert_eq!(renamed.fields.name.as_str(), "platform-slack");
+    assert_eq!(renamed.version, Version(3));
+
+    // Deleted, it is gone and its name is free again.
+    store.delete_channel(mail.id).await.expect("delete");
+    assert_not_found(
+        store.get_channel(mail.id).await.expect_err("deleted"),
+        &format!("channel {}", mail.id),
+    );
+    assert_not_found(
+        store.delete_channel(mail.id).await.expect_err("again"),
+        &format!("channel {}", mail.id),
+    );
+    assert_eq!(
+        store.list_channels().await.expect("list"),
+        [renamed.clone(), hook]
+    );
+    let mail2 = store
+        .create_channel(email_channel("MAIL"), t("12:00:00"))
+        .await
+        .expect("name free again");
+    assert!(mail2.id > mail.id);
+}
+
+pub async fn channels_refuse_duplicates_stale_and_invalid_edits(store: Arc<dyn Store>) {
+    let slack = store
+        .create_channel(slack_channel("platform-slack"), t("09:00:00"))
+        .await
+        .expect("create");
+    let hook = store
+        .create_channel(webhook_channel("receiver"), t("09:00:00"))
+        .await
+        .expect("create");
+    let before = store.list_channels().await.expect("list");
+
+    // A name another channel has, in any case, is refused.
+    let err = store
+        .create_channel(webhook_channel("Platform-SLACK"), t("10:00:00"))
+        .await
+        .expect_err("duplicate");
+    assert!(
+        matches!(err, StoreError::Duplicate(ref what) if what == "a channel named Platform-SLACK"),
+        "{err}"
+    );
+    let mut taken = hook.fields.clone();
+    taken.name = "PLATFORM-slack".parse().expect("name");
+    let err = store
+        .update_channel(hook.id, hook.version, taken, t("10:00:00"))
+        .await
+        .expect_err("duplicate");
+    assert!(matches!(err, StoreError::Duplicate(_)), "{err}");
+
+    // Fields a send would trip over are refused, naming the field.
+    let mut short = webhook_channel("short-secret");
+    short.target = ChannelTarget::Webhook {
+        url: "https://receiver.example/x".parse().expect("url"),
+        secret: "short".into(),
+    };
+    let err = store
+        .create_channel(short.clone(), t("10:00:00"))
+        .await
+        .expect_err("invalid");
+    assert!(
+        matches!(err, StoreError::Invalid(ref e) if e.field == "secret"),
+        "{err}"
+    );
+    short.name = hook.fields.name.clone();
+    let err = store
+        .update_channel(hook.id, hook.version, short, t("10:00:00"))
+        .await
+        .expect_err("invalid");
+    assert!(
+        matches!(err, StoreError::Invalid(ref e) if e.field == "secret"),
+        "{err}"
+    );
+    let mut no_host = email_channel("mail");
+    if let ChannelTarget::Email(smtp) = &mut no_host.target {
+        smtp.host = " ".into();
+    }
+    let err = store
+        .create_channel(no_host, t("10:00:00"))
+        .await
+        .expect_err("invalid");
+    assert!(
+        matches!(err, StoreError::Invalid(ref e) if e.field == "host"),
+        "{err}"
+    );
+
+    // An edit made on an old version is refused with the current channel, secrets redacted.
+    let mut edit = hook.fields.clone();
+    edit.topics = Topics::all();
+    let hook2 = store
+        .update_channel(hook.id, hook.version, edit.clone(), t("11:00:00"))
+        .await
+        .expect("update");
+    let before_stale = store.list_channels().await.expect("list");
+    edit.enabled = false;
+    let err = store
+        .update_channel(hook.id, hook.version, edit, t("12:00:00"))
+        .await
+        .expect_err("stale");
+    let StoreError::Conflict {
+        current_version,
+        current,
+        ..
+    } = err
+    else {
+        panic!("expected a conflict, got {err}")
+    };
+    assert_eq!(current_version, hook2.version);
+    assert_eq!(current["id"], hook.id.0);
+    assert!(!current.to_string().contains(WEBHOOK_SECRET), "{current}");
+    assert_eq!(store.list_channels().await.expect("list"), before_stale);
+    assert_eq!(before_stale, [slack.clone(), hook2]);
+    assert_eq!(before[0], slack);
+
+    // Unknown channels are not found.
+    assert_not_found(
+        store
+            .update_channel(
+                ChannelId(999),
+                Version(1),
+                slack_channel("x"),
+                t("12:00:00"),
+            )
+            .await
+            .expect_err("unknown"),
+        "channel 999",
+    );
+    assert_not_found(
+        store
+            .get_channel(ChannelId(999))
+            .await
+            .expect_err("unknown"),
+        "channel 999",
+    );
+}
+
+pub async fn preferences_default_to_every_topic_and_round_trip(store: Arc<dyn Store>) {
+    let ana = store
+        .create_user(new_user("Ana", "ana@example.com", UserRole::Editor), false)
+        .await
+        .expect("create");
+    let bo = store
+        .create_user(new_user("Bo", "bo@example.com", UserRole::Viewer), false)
+        .await
+        .expect("create");
+    assert_eq!(
+        store.preferences(ana.id).await.expect("prefs"),
+        Preferences::default()
+    );
+    assert_eq!(
+        store.preferences(ana.id).await.expect("prefs").topics,
+        Topics::all()
+    );
+    let chosen = Preferences {
+        topics: "reminders,digest".parse().expect("topics"),
+    };
+    store.set_preferences(ana.id, &chosen).await.expect("set");
+    assert_eq!(store.preferences(ana.id).await.expect("prefs"), chosen);
+    // Another user's stay the default; nothing else about the user changes.
+    assert_eq!(
+        store.preferences(bo.id).await.expect("prefs"),
+        Preferences::default()
+    );
+    assert_eq!(store.get_user(ana.id).await.expect("get"), ana);
+    let nothing = Preferences {
+        topics: Topics::none(),
+    };
+    store.set_preferences(ana.id, &nothing).await.expect("set");
+    assert_eq!(store.preferences(ana.id).await.expect("prefs"), nothing);
+    assert_not_found(
+        store.preferences(UserId(999)).await.expect_err("unknown"),
+        "user 999",
+    );
+    assert_not_found(
+        store
+            .set_preferences(UserId(999), &chosen)
+            .await
+            .expect_err("unknown"),
+        "user 999",
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Job queue housekeeping.
+
+pub async fn jobs_purge_only_old_done_jobs_and_count_by_kind(store: Arc<dyn Store>) {
+    let old = store
+        .enqueue(job("notify", "10:00:00").dedup("remind:old"), t("09:00:00"))
+        .await
+        .expect("enqueue")
+        .job;
+    let recent = store
+        .enqueue(
+            job("notify", "10:00:01").dedup("remind:recent"),
+            t("09:00:00"),
+        )
+        .await
+        .expect("enqueue")
+        .job;
+    let doomed = store
+        .enqueue(job("digest", "10:00:02").max_attempts(1), t("09:00:00"))
+        .await
+        .expect("enqueue")
+        .job;
+    let waiting = store
+        .enqueue(job("notify", "20:00:00"), t("09:00:00"))
+        .await
+        .expect("enqueue")
+        .job;
+    assert_eq!(
+        job_ids(
+            &store
+                .claim(&claim("w1", "10:00:02", 10))
+                .await
+                .expect("claim")
+        ),
+        [old.id, recent.id, doomed.id]
+    );
+    assert!(
+        store
+            .complete(old.id, "w1", t("10:00:03"))
+            .await
+            .expect("done")
+    );
+    assert!(
+        store
+            .complete(recent.id, "w1", t("11:00:00"))
+            .await
+            .expect("done")
+    );
+    let parked = store
+        .fail(doomed.id, "w1", "smtp: refused", t("10:00:04"))
+        .await
+        .expect("fail")
+        .expect("leaseholder");
+    assert_eq!(parked.state, JobState::Parked);
+    let running = store
+        .enqueue(job("digest", "10:30:00"), t("09:00:00"))
+        .await
+        .expect("enqueue")
+        .job;
+    assert_eq!(
+        job_ids(
+            &store
+                .claim(&claim("w2", "10:30:00", 10))
+                .await
+                .expect("claim")
+        ),
+        [running.id]
+    );
+
+    assert_eq!(
+        store.job_counts().await.expect("counts"),
+        [
+            ("digest".to_owned(), JobState::Running, 1),
+            ("digest".to_owned(), JobState::Parked, 1),
+            ("notify".to_owned(), JobState::Queued, 1),
+            ("notify".to_owned(), JobState::Done, 2),
+        ]
+    );
+
+    // Done before the cut: purged. Done at or after it, parked, queued and running: kept.
+    assert_eq!(store.purge_jobs(t("11:00:00")).await.expect("purge"), 1);
+    assert_not_found(
+        store.get_job(old.id).await.expect_err("purged"),
+        &format!("job {}", old.id),
+    );
+    for kept in [recent.id, doomed.id, waiting.id, running.id] {
+        store.get_job(kept).await.expect("kept");
+    }
+    assert_eq!(store.purge_jobs(t("11:00:00")).await.expect("again"), 0);
+    assert_eq!(store.purge_jobs(t("23:59:59")).await.expect("later"), 1);
+    assert_eq!(
+        store.get_job(doomed.id).await.expect("parked").state,
+        JobState::Parked
+    );
+    assert_eq!(
+        store.job_counts().await.expect("counts"),
+        [
+            ("digest".to_owned(), JobState::Running, 1),
+            ("digest".to_owned(), JobState::Parked, 1),
+            ("notify".to_owned(), JobState::Queued, 1),
+        ]
+    );
+    // A purged job's key is free again.
+    let again = store
+        .enqueue(job("notify", "12:00:00").dedup("remind:old"), t("12:00:00"))
+        .await
+        .expect("enqueue");
+    assert!(again.created);
 }

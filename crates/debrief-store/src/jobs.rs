@@ -11,7 +11,8 @@
 //!
 //! A job may carry a de-duplication key: enqueuing a key that exists is a no-op that returns the
 //! existing job, whatever its state, so a reminder keyed by its action and check-in date is
-//! enqueued once however many instances scan. Finished jobs are kept so their keys keep working.
+//! enqueued once however many instances scan. Finished jobs are kept so their keys keep working,
+//! until [`Jobs::purge_jobs`] removes those done long enough ago.
 
 use std::fmt;
 
@@ -293,6 +294,24 @@ pub fn check_retry(job: &Job) -> Result<()> {
     }
 }
 
+/// Job counts as a database groups them (kind, state name, count), in the order
+/// [`Jobs::job_counts`] promises.
+pub fn job_counts_from(rows: Vec<(String, String, i64)>) -> Result<Vec<(String, JobState, u64)>> {
+    let mut counts = rows
+        .into_iter()
+        .map(|(kind, state, n)| {
+            let state = state
+                .parse::<JobState>()
+                .map_err(|e| StoreError::Backend(format!("stored job state is unreadable: {e}")))?;
+            let n =
+                u64::try_from(n).map_err(|_| StoreError::Backend(format!("bad job count {n}")))?;
+            Ok((kind, state, n))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    counts.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
+    Ok(counts)
+}
+
 /// The error when no job has this id.
 pub fn job_not_found(id: JobId) -> StoreError {
     StoreError::NotFound(format!("job {id}"))
@@ -333,6 +352,14 @@ pub trait Jobs: Send + Sync {
     /// An admin's retry: a parked (or queued) job is queued to run at `now` with its attempts
     /// reset; its last error is kept. A running or done job is refused.
     async fn retry_job(&self, id: JobId, now: Timestamp) -> Result<Job>;
+    /// Deletes the jobs that are done and were completed before `finished_before`; returns how
+    /// many. Queued, running and parked jobs are never purged, however old. A purged job's
+    /// de-duplication key is free again, so purge only past the longest time its key can be
+    /// enqueued again.
+    async fn purge_jobs(&self, finished_before: Timestamp) -> Result<u64>;
+    /// How many jobs there are of each kind in each state, for metrics: by kind, then state in
+    /// the order of [`JobState::ALL`]; pairs with no job are left out.
+    async fn job_counts(&self) -> Result<Vec<(String, JobState, u64)>>;
 
     /// Unfinished action items (open or in progress) whose check-in date is between `from` and
     /// `to`, both included, by check-in date: what the reminder scan considers. One indexed query.

@@ -9,6 +9,7 @@
 //! `debrief-store-postgres`), each with its own migrations.
 
 pub mod accounts;
+pub mod channels;
 pub mod contract;
 pub mod jobs;
 pub mod search;
@@ -21,8 +22,8 @@ use jiff::civil::Date;
 use serde::Serialize;
 
 use debrief_core::{
-    ActionFields, ActionId, ActionItem, EventFields, EventId, Key, Label, Moment, ParseError,
-    Participant, ParticipantFields, ParticipantId, Postmortem, PostmortemDocument,
+    ActionFields, ActionId, ActionItem, ActionStatus, EventFields, EventId, Key, Label, Moment,
+    ParseError, Participant, ParticipantFields, ParticipantId, Postmortem, PostmortemDocument,
     PostmortemFields, ProgressUpdate, Revision, Severity, Source, Status, TimelineEvent,
     TransitionError, Version,
 };
@@ -30,6 +31,7 @@ use debrief_core::{
 pub use accounts::{
     Accounts, Credentials, NewSession, NewToken, NewUser, Session, UserChange, last_use_is_stale,
 };
+pub use channels::Channels;
 pub use jobs::{Claim, Enqueued, Job, JobFilter, JobId, JobState, Jobs, NewJob};
 pub use search::{SearchDocument, SearchQuery, SearchTerm};
 
@@ -249,7 +251,7 @@ pub struct BulkOutcome {
 ///
 /// `by` names who makes a change; it is written to the revision history.
 #[async_trait]
-pub trait Store: Accounts + jobs::Jobs + Send + Sync + std::fmt::Debug {
+pub trait Store: Accounts + jobs::Jobs + Channels + Send + Sync + std::fmt::Debug {
     /// Which database this is, for logs and `debrief migrate`: `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
 
@@ -305,8 +307,13 @@ pub trait Store: Accounts + jobs::Jobs + Send + Sync + std::fmt::Debug {
     /// The timeline in time order (ties by insertion).
     async fn list_events(&self, key: Key, query: EventQuery) -> Result<Vec<TimelineEvent>>;
 
+    /// Adds an action item. One added done or declined is finished now ([`finished_at`]).
     async fn add_action(&self, by: &str, key: Key, action: ActionFields) -> Result<ActionItem>;
     async fn get_action(&self, id: ActionId) -> Result<ActionItem>;
+    /// Replaces an action's fields, keeping when it was finished by the rule of [`finished_at`].
+    /// When this edit finishes the action (it was open or in progress) and, after it, every
+    /// action of its postmortem is done or declined, a published postmortem is closed in the same
+    /// transaction ([`closes_after`]): its next version, with a revision by the same actor.
     async fn update_action(
         &self,
         by: &str,
@@ -549,6 +556,61 @@ pub fn check_action_allowed(postmortem: Status, action: &ActionFields) -> Result
     Ok(())
 }
 
+/// When an action was finished, after a write at `at` that gives it the status `after`; `before`
+/// is its status and finish time as stored (`None` for a new action). Finished — done, or declined
+/// with a reason — now when it was not finished before or switched between done and declined; kept
+/// when it stays finished under the same status; `None` once it is open or in progress again.
+pub fn finished_at(
+    before: Option<(&ActionStatus, Option<Timestamp>)>,
+    after: &ActionStatus,
+    at: Timestamp,
+) -> Option<Timestamp> {
+    if !after.is_finished() {
+        return None;
+    }
+    match before {
+        Some((status, finished)) if status.is_finished() && status.name() == after.name() => {
+            // A record from before finish times were kept has none: it finishes now.
+            finished.or(Some(at))
+        }
+        _ => Some(at),
+    }
+}
+
+/// Whether a write that took an action from unfinished to finished may close its postmortem
+/// (see [`closes_after`]). Edits of an action that was already finished never close anything.
+pub fn finishes(before: &ActionStatus, after: &ActionStatus) -> bool {
+    !before.is_finished() && after.is_finished()
+}
+
+/// Whether a postmortem closes itself once an action was finished: it is published and, after
+/// the write, none of its `total` actions is `unfinished` (and it has at least one). A postmortem
+/// in draft or in review stays where it is; nothing is ever reopened automatically.
+pub fn closes_after(status: Status, unfinished: usize, total: usize) -> bool {
+    status == Status::Published && total > 0 && unfinished == 0
+}
+
+/// The revision summary of a postmortem that closed itself.
+pub fn auto_close_summary() -> String {
+    format!(
+        "{} because every action is done or declined",
+        status_summary(
+            Status::Published,
+            Status::Closed,
+            debrief_core::Direction::Forward
+        )
+    )
+}
+
+/// The field change recorded for a status move.
+pub fn status_change(from: Status, to: Status) -> debrief_core::FieldChange {
+    debrief_core::FieldChange {
+        field: "status".into(),
+        before: from.as_str().into(),
+        after: to.as_str().into(),
+    }
+}
+
 /// A document (an import) may say `closed` only when every action in it is done or declined.
 pub fn check_document_status<'a>(
     status: Status,
@@ -652,4 +714,65 @@ pub fn to_json(value: &impl Serialize) -> Result<String> {
 pub fn from_json<T: serde::de::DeserializeOwned>(what: &str, text: &str) -> Result<T> {
     serde_json::from_str(text)
         .map_err(|e| StoreError::Backend(format!("stored {what} is unreadable: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ts(s: &str) -> Timestamp {
+        s.parse().expect("instant")
+    }
+
+    #[test]
+    fn finish_times_are_set_kept_and_cleared() {
+        let t1 = ts("2025-03-01T10:00:00Z");
+        let t2 = ts("2025-03-02T10:00:00Z");
+        let declined = |why: &str| ActionStatus::Declined {
+            reason: why.parse().expect("reason"),
+        };
+        assert_eq!(finished_at(None, &ActionStatus::Open, t1), None);
+        assert_eq!(finished_at(None, &ActionStatus::Done, t1), Some(t1));
+        let open = ActionStatus::Open;
+        assert_eq!(
+            finished_at(Some((&open, None)), &ActionStatus::Done, t2),
+            Some(t2)
+        );
+        let done = ActionStatus::Done;
+        assert_eq!(
+            finished_at(Some((&done, Some(t1))), &ActionStatus::Done, t2),
+            Some(t1)
+        );
+        assert_eq!(
+            finished_at(Some((&done, Some(t1))), &declined("dup"), t2),
+            Some(t2)
+        );
+        let first = declined("covered elsewhere");
+        assert_eq!(
+            finished_at(Some((&first, Some(t1))), &declined("covered by PM-3"), t2),
+            Some(t1)
+        );
+        assert_eq!(
+            finished_at(Some((&done, Some(t1))), &ActionStatus::InProgress, t2),
+            None
+        );
+        assert_eq!(
+            finished_at(Some((&done, None)), &ActionStatus::Done, t2),
+            Some(t2)
+        );
+    }
+
+    #[test]
+    fn only_a_published_postmortem_with_every_action_finished_closes() {
+        assert!(closes_after(Status::Published, 0, 3));
+        assert!(!closes_after(Status::Published, 1, 3));
+        assert!(!closes_after(Status::Published, 0, 0));
+        for status in [Status::Draft, Status::InReview, Status::Closed] {
+            assert!(!closes_after(status, 0, 2), "{status}");
+        }
+        assert!(finishes(&ActionStatus::InProgress, &ActionStatus::Done));
+        assert!(!finishes(&ActionStatus::Done, &ActionStatus::Done));
+        assert!(!finishes(&ActionStatus::Open, &ActionStatus::InProgress));
+        assert!(auto_close_summary().contains("published → closed"));
+    }
 }
