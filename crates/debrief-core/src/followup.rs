@@ -58,6 +58,9 @@ pub struct FollowupConfig {
     /// Days a reminder stays due once it is: a scan after an outage still sends it, an old
     /// archive does not flood everyone.
     pub catch_up_days: i32,
+    /// When the weekly digest goes out.
+    #[serde(default)]
+    pub digest: crate::followthrough::DigestSchedule,
 }
 
 impl Default for FollowupConfig {
@@ -67,6 +70,7 @@ impl Default for FollowupConfig {
             grace_days: 3,
             review_within_days: 7,
             catch_up_days: 7,
+            digest: crate::followthrough::DigestSchedule::default(),
         }
     }
 }
@@ -90,7 +94,7 @@ impl FollowupConfig {
                 ));
             }
         }
-        Ok(())
+        self.digest.validate()
     }
 
     /// The check-in dates for which a reminder can be due `today`: unfinished actions outside

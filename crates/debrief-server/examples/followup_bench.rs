@@ -5,8 +5,9 @@
 //!    the first scan (which enqueues every due reminder) and the scans after it (which find every
 //!    reminder already enqueued), and — for comparison — reading every open action.
 //! 2. **Drain**: `--drain` reminders (default 10,000: actions whose check-in is tomorrow) in a
-//!    second database, worked off by two instances (two stores, two worker ids) at once; counts
-//!    every delivery and checks that none is repeated.
+//!    second database with one webhook channel, worked off by two instances (two stores, two
+//!    worker ids) at once — a `notify` job and a `send` job per reminder; counts every send (the
+//!    channel is replaced by a counter) and checks that none is repeated.
 //!
 //! ```sh
 //! cargo run --release -p debrief-server --example followup_bench -- \
@@ -20,10 +21,11 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
+use debrief_core::notify::{Channel, ChannelFields, ChannelTarget, Topics};
 use debrief_core::{
     ActionDocument, ActionFields, PostmortemDocument, PostmortemFields, Question, Severity, Status,
 };
-use debrief_server::jobs::{Deliver, Notification, run_once, scan_once};
+use debrief_server::jobs::{Deliver, Outgoing, run_once, scan_once};
 use debrief_server::{AppState, Config, SystemClock};
 use debrief_store::DynStore;
 use debrief_store_postgres::PostgresStore;
@@ -33,13 +35,19 @@ use jiff::civil::Date;
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
-/// Counts deliveries by notification id.
+/// Counts sends by notification id.
 #[derive(Debug, Default)]
 struct Counter(Mutex<HashMap<String, u32>>);
 
 #[async_trait]
 impl Deliver for Counter {
-    async fn deliver(&self, n: &Notification) -> Result<(), String> {
+    async fn send(
+        &self,
+        _channel: &Channel,
+        _to: Option<&str>,
+        n: &Outgoing,
+        _now: jiff::Timestamp,
+    ) -> Result<(), String> {
         let mut counts = self.0.lock().map_err(|e| e.to_string())?;
         *counts.entry(n.id.clone()).or_insert(0) += 1;
         Ok(())
@@ -194,9 +202,26 @@ async fn drain_bench(url: &str, n: usize) -> Result<(), Error> {
     {
         seed(&seed_store, n, |_| tomorrow).await?;
     }
+    if seed_store.list_channels().await?.is_empty() {
+        let room = ChannelFields {
+            name: "bench-room".parse()?,
+            target: ChannelTarget::Webhook {
+                url: "http://127.0.0.1:9/bench".parse()?,
+                secret: "a benchmark's secret".into(),
+            },
+            topics: Topics::all(),
+            owners: vec![],
+            enabled: true,
+        };
+        seed_store
+            .create_channel(room, jiff::Timestamp::now())
+            .await?;
+    }
     let counter = Arc::new(Counter::default());
+    let mut config = Config::default();
+    config.followup.digest.day = debrief_core::followthrough::DigestDay::Off;
     let instance = |store: DynStore| {
-        AppState::new(store, Config::default(), Arc::new(SystemClock)).with_deliver(counter.clone())
+        AppState::new(store, config.clone(), Arc::new(SystemClock)).with_deliver(counter.clone())
     };
     let a = instance(open(url).await?);
     let b = instance(open(url).await?);
@@ -216,7 +241,7 @@ async fn drain_bench(url: &str, n: usize) -> Result<(), Error> {
                 if o.claimed == 0 {
                     return Ok::<usize, debrief_store::StoreError>(ran);
                 }
-                ran += o.delivered;
+                ran += o.claimed;
             }
         })
     };
@@ -229,8 +254,9 @@ async fn drain_bench(url: &str, n: usize) -> Result<(), Error> {
     let deliveries: u32 = counts.values().sum();
     let repeated = counts.values().filter(|c| **c > 1).count();
     println!(
-        "  drained in {:.1} s ({:.0} jobs/s): instance a {ran_a}, b {ran_b}; {deliveries} deliveries of {} reminders, {repeated} repeated",
+        "  drained in {:.1} s ({:.0} jobs/s, {:.0} reminders/s): jobs run by instance a {ran_a}, b {ran_b}; {deliveries} sends of {} reminders, {repeated} repeated",
         took.as_secs_f64(),
+        (ran_a + ran_b) as f64 / took.as_secs_f64(),
         f64::from(deliveries) / took.as_secs_f64(),
         counts.len()
     );

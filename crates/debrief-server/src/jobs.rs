@@ -4,42 +4,57 @@
 //! - [`scan_once`] reads the unfinished actions whose check-in date is near (one indexed query)
 //!   and the postmortems waiting for their review, asks `debrief_core::followup` which reminders
 //!   are due, and enqueues one `notify` job per reminder with the reminder's de-duplication key.
-//!   Every instance scans; the key makes the second enqueue of a reminder a no-op.
-//! - [`run_once`] claims due jobs (with a lease) and runs their handlers. The `notify` handler
-//!   re-reads the action or postmortem, drops the reminder if it is no longer due (progress was
-//!   reported, the date moved, the action was finished), finds who to tell and hands a
-//!   [`Notification`] to the [`Deliver`] channel; success completes the job, an error fails it
-//!   (retried with backoff, parked after its last attempt).
+//!   Once a week it also enqueues one `digest` job for the week. Every instance scans; the keys
+//!   make the second enqueue a no-op. It also deletes finished jobs older than [`KEEP_DONE`].
+//! - [`run_once`] claims due jobs (with a lease) and runs their handlers:
+//!   - `notify` re-reads the action or postmortem, drops the reminder if it is no longer due
+//!     (progress was reported, the date moved, the action was finished), finds who to tell and
+//!     which channels carry it ([`debrief_core::notify::destinations`]), and enqueues one `send`
+//!     job per destination;
+//!   - `digest` (the week's) enqueues one `digest` job per team channel and per person who
+//!     chose the digest; each of those builds its digest and enqueues its `send` job;
+//!   - `send` sends one message to one destination through the [`Deliver`] channel.
+//!
+//!   Success completes the job; an error fails it (retried with backoff, parked after its last
+//!   attempt). Because every destination is its own job with its own key, a failing webhook is
+//!   retried alone and never makes an email go out twice.
 //!
 //! Both take the time from the state's clock, so tests drive them with a manual clock and call
 //! them directly; [`spawn`] runs them in loops.
-//!
-//! Delivery is the seam for the notification channels (email, Slack, webhooks — a later step):
-//! until then the only channel is [`LogDelivery`], which writes each notification to the log.
 
-use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_trait::async_trait;
 use jiff::SignedDuration;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
+use debrief_core::followthrough::{digest, digest_message};
 use debrief_core::followup::{
-    self, Contact, FollowupConfig, Recipient, Reminder, ReminderKind, action_reminders,
-    review_reminder,
+    self, Contact, FollowupConfig, Recipient, Reminder, action_reminders, review_reminder,
 };
-use debrief_core::{ActionId, Key, Postmortem};
+use debrief_core::notify::{
+    Audience, Channel, ChannelId, ChannelTarget, Destination, Topic, Topics, destinations,
+};
+use debrief_core::{ActionItem, Email, Key, Postmortem, UserId};
 use debrief_store::jobs::{Claim, Job, NewJob};
-use debrief_store::{DynStore, StoreError};
+use debrief_store::{ActionFilter, DynStore, StoreError};
 
+pub use crate::notify::{ChannelSender, Deliver, Outgoing};
 use crate::state::{AppState, Config};
 
-/// The kind of the job that sends one reminder.
+/// The kind of the job that turns one reminder into sends.
 pub const NOTIFY: &str = "notify";
+/// The kind of the job that sends one message to one destination.
+pub const SEND: &str = "send";
+/// The kind of the jobs that make the weekly digests.
+pub const DIGEST: &str = "digest";
 /// The job kinds this worker has handlers for; it claims no others (a newer instance's jobs wait
 /// for a newer worker).
-pub const KINDS: &[&str] = &[NOTIFY];
+pub const KINDS: &[&str] = &[NOTIFY, SEND, DIGEST];
+
+/// How long finished jobs are kept (for `debrief jobs list --state done`) before the scan
+/// deletes them. Parked jobs are kept until an admin retries them.
+pub const KEEP_DONE: SignedDuration = SignedDuration::from_hours(30 * 24);
 
 /// How the background work runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,49 +88,26 @@ impl Default for WorkerConfig {
     }
 }
 
-/// A reminder ready to send: who to, and what to say.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Notification {
-    /// The reminder's de-duplication key: the same for every attempt, so a channel can drop a
-    /// repeat (an email's Message-ID, a webhook's idempotency key).
-    pub id: String,
-    pub kind: ReminderKind,
-    pub to_name: String,
-    /// How to reach them, when the postmortem records it (a participant's contact).
-    pub to_contact: Option<String>,
-    pub subject: String,
-    pub body: String,
-    pub postmortem: Key,
-    pub action: Option<ActionId>,
+/// A `send` job: one message, one destination.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SendJob {
+    pub channel: ChannelId,
+    /// The address, for email.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
+    pub message: Outgoing,
 }
 
-/// A notification channel. An error is retried with backoff (the message says why, for admins);
-/// a channel should use [`Notification::id`] to avoid a second send when a retry follows a send
-/// whose success was not recorded.
-#[async_trait]
-pub trait Deliver: Send + Sync + fmt::Debug {
-    async fn deliver(&self, n: &Notification) -> Result<(), String>;
-}
-
-/// The only channel until the notifications step: writes every notification to the log (at
-/// `info`) and succeeds. Nobody is emailed or messaged.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct LogDelivery;
-
-#[async_trait]
-impl Deliver for LogDelivery {
-    async fn deliver(&self, n: &Notification) -> Result<(), String> {
-        tracing::info!(
-            id = %n.id,
-            kind = %n.kind,
-            to = %n.to_name,
-            contact = n.to_contact.as_deref().unwrap_or("-"),
-            postmortem = %n.postmortem,
-            subject = %n.subject,
-            "reminder (log only: no notification channel is configured)"
-        );
-        Ok(())
-    }
+/// A `digest` job: the week's plan, or one team's or person's digest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "for", rename_all = "snake_case")]
+pub enum DigestJob {
+    /// Enqueues the others.
+    Week { week: String },
+    /// A team channel's digest: the actions of its owners.
+    Channel { week: String, channel: ChannelId },
+    /// A person's digest, by email: the actions they own.
+    User { week: String, user: UserId },
 }
 
 /// What one scan found and did.
@@ -129,6 +121,8 @@ pub struct ScanOutcome {
     pub due: usize,
     /// … of which were new (the others were enqueued by an earlier scan, here or elsewhere).
     pub enqueued: u64,
+    /// Finished jobs deleted (older than [`KEEP_DONE`]).
+    pub purged: u64,
 }
 
 /// Today in the configured zone.
@@ -156,28 +150,41 @@ pub async fn scan_once(state: &AppState) -> Result<ScanOutcome, StoreError> {
     );
     let jobs = due
         .iter()
-        .map(|r| {
-            let payload = serde_json::to_value(r)
-                .map_err(|e| StoreError::Backend(format!("cannot encode a reminder: {e}")))?;
-            Ok(NewJob::new(NOTIFY, payload, now).dedup(r.dedup_key()))
-        })
+        .map(|r| Ok(NewJob::new(NOTIFY, encode(r)?, now).dedup(r.dedup_key())))
         .collect::<Result<Vec<_>, StoreError>>()?;
+    let mut jobs = jobs;
+    if let Some(week) = config.digest.due(now, state.config().zone.tz()) {
+        let plan = DigestJob::Week { week: week.clone() };
+        jobs.push(NewJob::new(DIGEST, encode(&plan)?, now).dedup(format!("digest:{week}")));
+    }
     let enqueued = store.enqueue_many(jobs, now).await?;
+    let purged = match now.checked_sub(KEEP_DONE) {
+        Ok(before) => store.purge_jobs(before).await?,
+        Err(_) => 0,
+    };
     Ok(ScanOutcome {
         actions: actions.len(),
         postmortems: postmortems.len(),
         due: due.len(),
         enqueued,
+        purged,
     })
+}
+
+fn encode<T: Serialize>(value: &T) -> Result<serde_json::Value, StoreError> {
+    serde_json::to_value(value)
+        .map_err(|e| StoreError::Backend(format!("cannot encode a job: {e}")))
 }
 
 /// What one pass of the worker did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RunOutcome {
     pub claimed: usize,
-    /// Delivered and completed.
+    /// Messages sent (`send` jobs completed).
     pub delivered: usize,
-    /// Completed without delivering: no longer due, or nobody to tell.
+    /// Reminders and digests turned into `send` jobs.
+    pub planned: usize,
+    /// Completed without sending: no longer due, nobody to tell, channel gone.
     pub skipped: usize,
     /// Failed: queued again with backoff, or parked.
     pub failed: usize,
@@ -187,7 +194,9 @@ pub struct RunOutcome {
 
 /// What a handler did with a job.
 enum Handled {
-    Delivered,
+    Sent,
+    /// Enqueued this many further jobs.
+    Planned(u64),
     Skipped(&'static str),
 }
 
@@ -230,11 +239,16 @@ pub async fn run_once(state: &AppState, worker: &str) -> Result<RunOutcome, Stor
         let now = state.now();
         match result {
             Ok(handled) => {
-                if let Handled::Skipped(why) = handled {
-                    tracing::debug!(job = %job.id, why, "reminder not sent");
-                    outcome.skipped += 1;
-                } else {
-                    outcome.delivered += 1;
+                match handled {
+                    Handled::Skipped(why) => {
+                        tracing::debug!(job = %job.id, kind = %job.kind, why, "nothing to send");
+                        outcome.skipped += 1;
+                    }
+                    Handled::Planned(n) => {
+                        tracing::debug!(job = %job.id, kind = %job.kind, sends = n, "planned");
+                        outcome.planned += 1;
+                    }
+                    Handled::Sent => outcome.delivered += 1,
                 }
                 if !state.store().complete(job.id, worker, now).await? {
                     tracing::warn!(job = %job.id, "job finished after its lease was taken over");
@@ -261,11 +275,13 @@ pub async fn run_once(state: &AppState, worker: &str) -> Result<RunOutcome, Stor
 async fn handle(state: &AppState, job: &Job) -> Result<Handled, String> {
     match job.kind.as_str() {
         NOTIFY => notify(state, job).await,
+        SEND => send(state, job).await,
+        DIGEST => digest_job(state, job).await,
         other => Err(format!("no handler for jobs of kind {other:?}")),
     }
 }
 
-/// A missing record means the reminder is moot; any other store error is worth a retry.
+/// A missing record means the job is moot; any other store error is worth a retry.
 fn moot(e: StoreError) -> Result<Handled, String> {
     match e {
         StoreError::NotFound(_) => Ok(Handled::Skipped("its record is gone")),
@@ -273,10 +289,22 @@ fn moot(e: StoreError) -> Result<Handled, String> {
     }
 }
 
-/// Sends one reminder, if it is still due.
+fn read<T: serde::de::DeserializeOwned>(job: &Job) -> Result<T, String> {
+    serde_json::from_value(job.payload.clone())
+        .map_err(|e| format!("the payload of job {} is unreadable: {e}", job.id))
+}
+
+/// The link to a postmortem's page.
+pub fn link(state: &AppState, key: Key) -> String {
+    format!(
+        "{}/pm/{key}",
+        state.config().public_url.trim_end_matches('/')
+    )
+}
+
+/// Turns one reminder, if it is still due, into a `send` job per destination.
 async fn notify(state: &AppState, job: &Job) -> Result<Handled, String> {
-    let reminder: Reminder = serde_json::from_value(job.payload.clone())
-        .map_err(|e| format!("the reminder in job {} is unreadable: {e}", job.id))?;
+    let reminder: Reminder = read(job)?;
     let store = state.store();
     let pm = match store.get_postmortem(reminder.postmortem).await {
         Ok(pm) => pm,
@@ -288,7 +316,7 @@ async fn notify(state: &AppState, job: &Job) -> Result<Handled, String> {
         .map_err(|e| e.to_string())?;
     let config = &state.config().followup;
     let today = today(state);
-    let (to, message) = match reminder.action {
+    let (to, owner, message, details) = match reminder.action {
         Some(id) => {
             let action = match store.get_action(id).await {
                 Ok(a) => a,
@@ -297,14 +325,12 @@ async fn notify(state: &AppState, job: &Job) -> Result<Handled, String> {
             if !action_reminders(&action, today, config).contains(&reminder) {
                 return Ok(Handled::Skipped("no longer due"));
             }
+            let owner = action.fields.owner.to_string();
             let to = match reminder.to {
-                Recipient::Owner => {
-                    let name = action.fields.owner.to_string();
-                    Contact {
-                        contact: followup::contact_of(&participants, &name),
-                        name,
-                    }
-                }
+                Recipient::Owner => Contact {
+                    contact: followup::contact_of(&participants, &owner),
+                    name: owner.clone(),
+                },
                 Recipient::Lead => match lead(state, &pm, &participants).await? {
                     Some(c) => c,
                     None => return Ok(Handled::Skipped("the postmortem names no lead")),
@@ -317,7 +343,18 @@ async fn notify(state: &AppState, job: &Job) -> Result<Handled, String> {
                 &to.name,
                 today,
             );
-            (to, message)
+            let details = serde_json::json!({
+                "reminder": reminder,
+                "action": {
+                    "id": action.id,
+                    "title": action.fields.title,
+                    "owner": action.fields.owner,
+                    "check_in": action.fields.check_in,
+                    "status": action.fields.status.name(),
+                },
+                "postmortem": { "key": pm.key, "title": pm.fields.title },
+            });
+            (to, Some(owner), message, details)
         }
         None => {
             if review_reminder(&pm, state.now(), config).as_ref() != Some(&reminder) {
@@ -334,21 +371,323 @@ async fn notify(state: &AppState, job: &Job) -> Result<Handled, String> {
                 .map(|m| m.at().to_zoned(state.config().zone.tz().clone()).date());
             let message =
                 followup::review_message(pm.key, pm.fields.title.as_str(), &to.name, resolved);
-            (to, message)
+            let details = serde_json::json!({
+                "reminder": reminder,
+                "postmortem": { "key": pm.key, "title": pm.fields.title, "resolved": resolved },
+            });
+            (to, None, message, details)
         }
     };
-    let notification = Notification {
+    let channels = store.list_channels().await.map_err(|e| e.to_string())?;
+    if channels.is_empty() {
+        tracing::info!(
+            id = %reminder.dedup_key(), to = %to.name, postmortem = %pm.key,
+            subject = %message.subject,
+            "reminder not sent: no notification channel is configured (see debrief channel add)"
+        );
+        return Ok(Handled::Skipped("no notification channel is configured"));
+    }
+    let topic = Topic::of(reminder.kind);
+    let audience = audience(state, &to, owner).await?;
+    let outgoing = Outgoing {
         id: reminder.dedup_key(),
-        kind: reminder.kind,
-        to_name: to.name,
-        to_contact: to.contact,
+        topic,
+        event: format!("reminder.{}", reminder.kind),
         subject: message.subject,
         body: message.body,
-        postmortem: pm.key,
+        link: Some(link(state, pm.key)),
+        to_name: Some(to.name),
+        postmortem: Some(pm.key),
         action: reminder.action,
+        details,
     };
-    state.deliver().deliver(&notification).await?;
-    Ok(Handled::Delivered)
+    plan_sends(state, &channels, topic, &audience, outgoing).await
+}
+
+/// Enqueues one `send` job per destination of `outgoing`.
+async fn plan_sends(
+    state: &AppState,
+    channels: &[Channel],
+    topic: Topic,
+    audience: &Audience,
+    outgoing: Outgoing,
+) -> Result<Handled, String> {
+    let refs: Vec<(i64, &debrief_core::notify::ChannelFields)> =
+        channels.iter().map(|c| (c.id.0, &c.fields)).collect();
+    let targets = destinations(&refs, topic, audience);
+    if targets.is_empty() {
+        return Ok(Handled::Skipped("no channel carries it to anyone"));
+    }
+    enqueue_sends(state, &targets, &outgoing).await
+}
+
+async fn enqueue_sends(
+    state: &AppState,
+    targets: &[Destination],
+    outgoing: &Outgoing,
+) -> Result<Handled, String> {
+    let now = state.now();
+    let jobs = targets
+        .iter()
+        .map(|d| {
+            let key = format!(
+                "send:{}:{}:{}",
+                outgoing.id,
+                d.channel,
+                d.to.as_deref().unwrap_or("room")
+            );
+            let job = SendJob {
+                channel: ChannelId(d.channel),
+                to: d.to.clone(),
+                message: outgoing.clone(),
+            };
+            encode(&job).map(|payload| NewJob::new(SEND, payload, now).dedup(key))
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| e.to_string())?;
+    let n = state
+        .store()
+        .enqueue_many(jobs, now)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(Handled::Planned(n))
+}
+
+/// Who `to` is: their account (address and choices) when their name, email or contact matches
+/// one; else the contact the postmortem records, with every topic. A disabled account gets no
+/// email.
+async fn audience(
+    state: &AppState,
+    to: &Contact,
+    owner: Option<String>,
+) -> Result<Audience, String> {
+    let users = state
+        .store()
+        .list_users()
+        .await
+        .map_err(|e| e.to_string())?;
+    let name = to.name.trim();
+    let contact = to.contact.as_deref().map(str::trim);
+    let user = users.iter().find(|u| {
+        u.name.as_str().eq_ignore_ascii_case(name)
+            || u.email.as_str().eq_ignore_ascii_case(name)
+            || contact.is_some_and(|c| u.email.as_str().eq_ignore_ascii_case(c))
+    });
+    Ok(match user {
+        Some(u) if u.disabled => Audience {
+            name: to.name.clone(),
+            email: None,
+            topics: Topics::none(),
+            owner,
+        },
+        Some(u) => Audience {
+            name: to.name.clone(),
+            email: Some(u.email.clone()),
+            topics: state
+                .store()
+                .preferences(u.id)
+                .await
+                .map_err(|e| e.to_string())?
+                .topics,
+            owner,
+        },
+        None => Audience {
+            name: to.name.clone(),
+            email: contact.and_then(|c| c.parse::<Email>().ok()),
+            topics: Topics::all(),
+            owner,
+        },
+    })
+}
+
+/// Sends one message to one destination.
+async fn send(state: &AppState, job: &Job) -> Result<Handled, String> {
+    let send: SendJob = read(job)?;
+    let channel = match state.store().get_channel(send.channel).await {
+        Ok(c) => c,
+        Err(e) => return moot(e),
+    };
+    if !channel.fields.enabled {
+        return Ok(Handled::Skipped("its channel is disabled"));
+    }
+    state
+        .deliver()
+        .send(&channel, send.to.as_deref(), &send.message, state.now())
+        .await
+        .map_err(|e| format!("channel {:?}: {e}", channel.fields.name.as_str()))?;
+    Ok(Handled::Sent)
+}
+
+/// The weekly digest: the plan, or one digest.
+async fn digest_job(state: &AppState, job: &Job) -> Result<Handled, String> {
+    let store = state.store();
+    let err = |e: StoreError| e.to_string();
+    match read::<DigestJob>(job)? {
+        DigestJob::Week { week } => {
+            let now = state.now();
+            let channels = store.list_channels().await.map_err(err)?;
+            let carries = |c: &Channel| c.fields.enabled && c.fields.topics.contains(Topic::Digest);
+            let mut jobs = Vec::new();
+            for c in channels.iter().filter(|c| carries(c)) {
+                let has_team = match &c.fields.target {
+                    ChannelTarget::Email(smtp) => !smtp.to.is_empty(),
+                    _ => true,
+                };
+                if has_team {
+                    let payload = encode(&DigestJob::Channel {
+                        week: week.clone(),
+                        channel: c.id,
+                    })
+                    .map_err(err)?;
+                    jobs.push(
+                        NewJob::new(DIGEST, payload, now)
+                            .dedup(format!("digest:{week}:channel:{}", c.id)),
+                    );
+                }
+            }
+            let email = channels
+                .iter()
+                .any(|c| carries(c) && matches!(c.fields.target, ChannelTarget::Email(_)));
+            if email {
+                for u in store.list_users().await.map_err(err)? {
+                    if u.disabled {
+                        continue;
+                    }
+                    let prefs = store.preferences(u.id).await.map_err(err)?;
+                    if prefs.topics.contains(Topic::Digest) {
+                        let payload = encode(&DigestJob::User {
+                            week: week.clone(),
+                            user: u.id,
+                        })
+                        .map_err(err)?;
+                        jobs.push(
+                            NewJob::new(DIGEST, payload, now)
+                                .dedup(format!("digest:{week}:user:{}", u.id.0)),
+                        );
+                    }
+                }
+            }
+            let n = store.enqueue_many(jobs, now).await.map_err(err)?;
+            Ok(Handled::Planned(n))
+        }
+        DigestJob::Channel { week, channel } => {
+            let channel = match store.get_channel(channel).await {
+                Ok(c) => c,
+                Err(e) => return moot(e),
+            };
+            if !channel.fields.enabled || !channel.fields.topics.contains(Topic::Digest) {
+                return Ok(Handled::Skipped("the channel no longer carries the digest"));
+            }
+            let actions = all_actions(state).await?;
+            let mine: Vec<&ActionItem> = actions
+                .iter()
+                .filter(|a| channel.fields.serves_owner(a.fields.owner.as_str()))
+                .collect();
+            let team = if channel.fields.owners.is_empty() {
+                "Every team".to_owned()
+            } else {
+                channel.fields.name.to_string()
+            };
+            let Some(outgoing) = digest_outgoing(state, &team, &week, &mine, None) else {
+                return Ok(Handled::Skipped("nothing to report this week"));
+            };
+            let targets: Vec<Destination> = match &channel.fields.target {
+                ChannelTarget::Email(smtp) => smtp
+                    .to
+                    .iter()
+                    .map(|to| Destination {
+                        channel: channel.id.0,
+                        to: Some(to.as_str().to_owned()),
+                    })
+                    .collect(),
+                _ => vec![Destination {
+                    channel: channel.id.0,
+                    to: None,
+                }],
+            };
+            enqueue_sends(state, &targets, &outgoing).await
+        }
+        DigestJob::User { week, user } => {
+            let user = match store.get_user(user).await {
+                Ok(u) => u,
+                Err(e) => return moot(e),
+            };
+            let prefs = store.preferences(user.id).await.map_err(err)?;
+            if user.disabled || !prefs.topics.contains(Topic::Digest) {
+                return Ok(Handled::Skipped("the person no longer wants the digest"));
+            }
+            let channels = store.list_channels().await.map_err(err)?;
+            let Some(mail) = channels.iter().find(|c| {
+                c.fields.enabled
+                    && c.fields.topics.contains(Topic::Digest)
+                    && matches!(c.fields.target, ChannelTarget::Email(_))
+            }) else {
+                return Ok(Handled::Skipped("no email channel carries the digest"));
+            };
+            let actions = all_actions(state).await?;
+            let mine: Vec<&ActionItem> = actions
+                .iter()
+                .filter(|a| {
+                    let owner = a.fields.owner.as_str().trim();
+                    owner.eq_ignore_ascii_case(user.name.as_str())
+                        || owner.eq_ignore_ascii_case(user.email.as_str())
+                })
+                .collect();
+            let Some(outgoing) =
+                digest_outgoing(state, user.name.as_str(), &week, &mine, Some(user.id))
+            else {
+                return Ok(Handled::Skipped("nothing to report this week"));
+            };
+            let target = Destination {
+                channel: mail.id.0,
+                to: Some(user.email.as_str().to_owned()),
+            };
+            enqueue_sends(state, &[target], &outgoing).await
+        }
+    }
+}
+
+async fn all_actions(state: &AppState) -> Result<Vec<ActionItem>, String> {
+    state
+        .store()
+        .list_actions(&ActionFilter::default())
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// The digest of `actions` as a message; `None` when the week has nothing to report.
+fn digest_outgoing(
+    state: &AppState,
+    team: &str,
+    week: &str,
+    actions: &[&ActionItem],
+    user: Option<UserId>,
+) -> Option<Outgoing> {
+    let tz = state.config().zone.tz();
+    let d = digest(team, week, actions.iter().copied(), today(state), tz);
+    if d.is_empty() {
+        return None;
+    }
+    let message = digest_message(&d, |key| link(state, key));
+    let id = match user {
+        Some(u) => format!("digest:{week}:user:{}", u.0),
+        None => format!("digest:{week}:team:{team}"),
+    };
+    Some(Outgoing {
+        id,
+        topic: Topic::Digest,
+        event: "digest".to_owned(),
+        subject: message.subject,
+        body: message.body,
+        link: Some(format!(
+            "{}/actions",
+            state.config().public_url.trim_end_matches('/')
+        )),
+        to_name: user.map(|_| team.to_owned()),
+        postmortem: None,
+        action: None,
+        details: serde_json::to_value(&d).unwrap_or_default(),
+    })
 }
 
 /// The postmortem's incident lead, else whoever created it.

@@ -16,6 +16,7 @@ pub mod jobs;
 pub mod limit;
 pub mod markdown;
 pub mod metrics;
+pub mod notify;
 pub mod openapi;
 pub mod pages;
 pub mod state;

@@ -8,6 +8,8 @@ use std::sync::OnceLock;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
+use debrief_core::notify::{ChannelKind, SmtpSecurity, Topic};
+
 use debrief_core::{
     ActorKind, EventKind, FactorCategory, LinkKind, Outcome, Precision, Priority, Question, Role,
     Scope, Status, UserRole,
@@ -296,6 +298,58 @@ fn schemas() -> Value {
             "postmortems": array(text("PM-n")),
             "notes": array(text("What the parser noted: retries kept once, alerts the sender left out, …")),
             "message": text("What happened, in a sentence.")
+        })),
+        "ChannelFields": {
+            "type": "object",
+            "required": ["name", "kind"],
+            "description": "A notification channel. kind email: host, port, security, from (username and password both or neither; to: a team's addresses); kind slack: url (a Slack-compatible incoming webhook); kind webhook: url and secret (at least 16 characters; requests carry X-Debrief-Signature: sha256=<hex HMAC-SHA256 of \"<X-Debrief-Timestamp>.<body>\">). Secrets read back as ********; sending ******** back keeps the stored one.",
+            "properties": {
+                "name": text("A short unique name."),
+                "kind": string_enum(names(ChannelKind::ALL, ChannelKind::as_str), "Where it delivers."),
+                "topics": array(string_enum(names(Topic::ALL, Topic::as_str), "A topic it carries.")),
+                "owners": array(text("An action owner whose notifications and digest it receives; none: every owner.")),
+                "enabled": { "type": "boolean" },
+                "host": text("email: the SMTP server."),
+                "port": { "type": "integer", "minimum": 1, "maximum": 65535 },
+                "security": string_enum(names(SmtpSecurity::ALL, SmtpSecurity::as_str), "email: starttls (587), tls (465) or none."),
+                "username": text("email: login."),
+                "password": text("email: login password."),
+                "from": text("email: Name <address> or address."),
+                "to": array(json!({ "type": "string", "format": "email" })),
+                "url": { "type": "string", "format": "uri" },
+                "secret": text("webhook: the HMAC key.")
+            }
+        },
+        "Channel": {
+            "allOf": [r("ChannelFields"), { "type": "object", "required": ["id", "version", "created_at", "updated_at", "description"], "properties": {
+                "id": { "type": "integer" }, "version": { "type": "integer" },
+                "created_at": { "type": "string", "format": "date-time" },
+                "updated_at": { "type": "string", "format": "date-time" },
+                "description": text("Where it goes, in words, without secrets.")
+            }}]
+        },
+        "ChannelTest": obj(&[], json!({ "to": { "type": "string", "format": "email", "description": "email channels: where to send the test (default: you)." } })),
+        "ChannelTestAnswer": obj(&["sent", "channel"], json!({ "sent": { "type": "boolean" }, "channel": text("Its name."), "to": text("The address, for email.") })),
+        "Preferences": obj(&["topics"], json!({
+            "topics": array(string_enum(names(Topic::ALL, Topic::as_str), "A topic you receive."))
+        })),
+        "PreferencesAnswer": obj(&["topics", "available"], json!({
+            "topics": array(string_enum(names(Topic::ALL, Topic::as_str), "A topic you receive.")),
+            "available": array(obj(&["topic", "description"], json!({ "topic": text("The topic."), "description": text("What it is.") })))
+        })),
+        "FollowThrough": obj(&["actions", "on_time", "late", "declined", "open", "overdue", "median_days_overdue"], json!({
+            "actions": { "type": "integer" },
+            "on_time": { "type": "integer", "description": "Done by their check-in date." },
+            "late": { "type": "integer", "description": "Done after it." },
+            "declined": { "type": "integer" },
+            "open": { "type": "integer", "description": "Not finished." },
+            "overdue": { "type": "integer", "description": "Open and past the check-in date (a part of open)." },
+            "median_days_overdue": { "type": ["number", "null"], "description": "Median days past the check-in date of the late and the overdue actions." }
+        })),
+        "FollowThroughReport": obj(&["today", "all", "postmortems"], json!({
+            "today": { "type": "string", "format": "date" },
+            "all": r("FollowThrough"),
+            "postmortems": array(json!({ "allOf": [r("FollowThrough"), { "type": "object", "properties": { "key": text("PM-n"), "title": text("Its title."), "status": text("Its status.") } }] }))
         })),
         "Me": obj(&["user", "signed_in_with"], json!({
             "user": r("User"), "signed_in_with": { "type": "string", "enum": ["session", "token"] },
@@ -766,6 +820,97 @@ fn ops() -> Vec<Op> {
             "accounts",
             None,
             ("200", Some(r("ApiToken"))),
+        ),
+        Op {
+            query: &[
+                ("owner", "owner name, any case"),
+                ("status", "open, in_progress, done or declined"),
+                ("postmortem", "PM-n"),
+            ],
+            ..op(
+                "get",
+                "/api/v1/actions/stats",
+                "followThrough",
+                "Follow-through: actions done on time, late, declined, open; overall and per postmortem",
+                "actions",
+                None,
+                ("200", Some(r("FollowThroughReport"))),
+            )
+        },
+        op(
+            "get",
+            "/api/v1/me/preferences",
+            "getPreferences",
+            "The notification topics you receive",
+            "notifications",
+            None,
+            ("200", Some(r("PreferencesAnswer"))),
+        ),
+        op(
+            "put",
+            "/api/v1/me/preferences",
+            "setPreferences",
+            "Choose the notification topics you receive",
+            "notifications",
+            Some(r("Preferences")),
+            ("200", Some(r("PreferencesAnswer"))),
+        ),
+        op(
+            "get",
+            "/api/v1/channels",
+            "listChannels",
+            "Notification channels (admins)",
+            "notifications",
+            None,
+            ("200", Some(array(r("Channel")))),
+        ),
+        op(
+            "post",
+            "/api/v1/channels",
+            "addChannel",
+            "Add a notification channel (admins); checked before it is stored",
+            "notifications",
+            Some(r("ChannelFields")),
+            ("201", Some(r("Channel"))),
+        ),
+        op(
+            "get",
+            "/api/v1/channels/{id}",
+            "getChannel",
+            "Read a notification channel (admins)",
+            "notifications",
+            None,
+            ("200", Some(r("Channel"))),
+        ),
+        Op {
+            versioned: true,
+            ..op(
+                "patch",
+                "/api/v1/channels/{id}",
+                "patchChannel",
+                "Change a notification channel (admins)",
+                "notifications",
+                Some(json!({"type": "object"})),
+                ("200", Some(r("Channel"))),
+            )
+        },
+        op(
+            "delete",
+            "/api/v1/channels/{id}",
+            "deleteChannel",
+            "Remove a notification channel (admins)",
+            "notifications",
+            None,
+            ("204", None),
+        ),
+        op(
+            "post",
+            "/api/v1/channels/{id}/test",
+            "testChannel",
+            "Send a test message through a channel now (admins); 502 says why it failed",
+            "notifications",
+            Some(r("ChannelTest")),
+            ("200", Some(r("ChannelTestAnswer"))),
         ),
         op(
             "get",

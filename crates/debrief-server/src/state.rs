@@ -73,7 +73,7 @@ struct Inner {
     limiter: LoginLimiter,
     setup: Mutex<Option<String>>,
     linter: Arc<debrief_lint::Linter>,
-    deliver: Arc<dyn crate::jobs::Deliver>,
+    deliver: Arc<dyn crate::notify::Deliver>,
 }
 
 /// Cheap to clone: one `Arc`.
@@ -90,7 +90,7 @@ impl AppState {
             limiter: LoginLimiter::default(),
             setup: Mutex::new(None),
             linter: Arc::new(debrief_lint::Linter::builtin()),
-            deliver: Arc::new(crate::jobs::LogDelivery),
+            deliver: Arc::new(crate::notify::ChannelSender::new()),
         }))
     }
 
@@ -127,16 +127,16 @@ impl AppState {
         }
     }
 
-    /// The channel reminders are delivered through ([`LogDelivery`](crate::jobs::LogDelivery)
-    /// unless [`AppState::with_deliver`] set another).
-    pub fn deliver(&self) -> &dyn crate::jobs::Deliver {
+    /// What sends notifications ([`ChannelSender`](crate::notify::ChannelSender): email,
+    /// Slack, webhooks — unless [`AppState::with_deliver`] set another).
+    pub fn deliver(&self) -> &dyn crate::notify::Deliver {
         self.0.deliver.as_ref()
     }
 
     /// The same state delivering reminders through `deliver`. Call it before the state is
     /// cloned: a shared state is returned unchanged.
     #[must_use]
-    pub fn with_deliver(self, deliver: Arc<dyn crate::jobs::Deliver>) -> AppState {
+    pub fn with_deliver(self, deliver: Arc<dyn crate::notify::Deliver>) -> AppState {
         match Arc::try_unwrap(self.0) {
             Ok(mut inner) => {
                 inner.deliver = deliver;

@@ -12,12 +12,16 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
+use debrief_core::followthrough::DigestDay;
 use debrief_core::followup::{FollowupConfig, action_reminders, review_reminder};
+use debrief_core::notify::{
+    Channel, ChannelFields, ChannelTarget, SmtpSecurity, SmtpSettings, Topics,
+};
 use debrief_core::{
     ActionFields, ActionItem, ActionStatus, Moment, ParticipantFields, PostmortemFields,
-    ProgressUpdate, Question, ReminderKind, Role, Severity, Zone,
+    ProgressUpdate, Question, Role, Severity, Zone,
 };
-use debrief_server::jobs::{Deliver, Notification, run_once, scan_once};
+use debrief_server::jobs::{Deliver, Outgoing, RunOutcome, run_once, scan_once};
 use debrief_server::{AppState, Clock, Config};
 use debrief_store::{DynStore, JobFilter, JobState};
 use debrief_store_postgres::{PgConnectOptions, PostgresStore};
@@ -50,10 +54,24 @@ impl Clock for ManualClock {
     }
 }
 
-/// Records every delivery; fails the first `fail_first` of them.
+/// One message as the recorder saw it.
+#[derive(Debug, Clone)]
+struct Sent {
+    id: String,
+    event: String,
+    channel: String,
+    /// The address, for email.
+    to: Option<String>,
+    to_name: Option<String>,
+    subject: String,
+    body: String,
+    action: Option<debrief_core::ActionId>,
+}
+
+/// Records every send; fails the first `fail_first` of them.
 #[derive(Debug, Default)]
 struct Recorder {
-    sent: Mutex<Vec<Notification>>,
+    sent: Mutex<Vec<Sent>>,
     fail_first: AtomicUsize,
 }
 
@@ -63,13 +81,15 @@ impl Recorder {
         r.fail_first.store(n, Ordering::SeqCst);
         Arc::new(r)
     }
-    fn sent(&self) -> Vec<Notification> {
+    fn sent(&self) -> Vec<Sent> {
         self.sent.lock().expect("sent").clone()
     }
+    /// Sends per (notification, channel, address).
     fn counts(&self) -> BTreeMap<String, usize> {
         let mut counts = BTreeMap::new();
         for n in self.sent() {
-            *counts.entry(n.id).or_insert(0) += 1;
+            let key = format!("{} {} {}", n.id, n.channel, n.to.unwrap_or_default());
+            *counts.entry(key).or_insert(0) += 1;
         }
         counts
     }
@@ -77,7 +97,13 @@ impl Recorder {
 
 #[async_trait]
 impl Deliver for Recorder {
-    async fn deliver(&self, n: &Notification) -> Result<(), String> {
+    async fn send(
+        &self,
+        channel: &Channel,
+        to: Option<&str>,
+        n: &Outgoing,
+        _now: Timestamp,
+    ) -> Result<(), String> {
         let failing = self
             .fail_first
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |f| f.checked_sub(1))
@@ -85,9 +111,78 @@ impl Deliver for Recorder {
         if failing {
             return Err("smtp: connection refused".into());
         }
-        self.sent.lock().expect("sent").push(n.clone());
+        self.sent.lock().expect("sent").push(Sent {
+            id: n.id.clone(),
+            event: n.event.clone(),
+            channel: channel.fields.name.to_string(),
+            to: to.map(str::to_owned),
+            to_name: n.to_name.clone(),
+            subject: n.subject.clone(),
+            body: n.body.clone(),
+            action: n.action,
+        });
         Ok(())
     }
+}
+
+/// Runs the worker until nothing is due; the outcomes added up.
+async fn drain(app: &AppState, worker: &str) -> RunOutcome {
+    let mut total = RunOutcome::default();
+    loop {
+        let o = run_once(app, worker).await.expect("run");
+        total.claimed += o.claimed;
+        total.delivered += o.delivered;
+        total.planned += o.planned;
+        total.skipped += o.skipped;
+        total.failed += o.failed;
+        total.lost += o.lost;
+        if o.claimed == 0 {
+            return total;
+        }
+    }
+}
+
+/// An email channel (each person at their address) and a team room carrying everything; the
+/// recorder stands in for both.
+async fn channels(store: &DynStore) {
+    let email = ChannelFields {
+        name: "mail".parse().expect("name"),
+        target: ChannelTarget::Email(SmtpSettings {
+            host: "127.0.0.1".into(),
+            port: 25,
+            security: SmtpSecurity::Plain,
+            username: None,
+            password: None,
+            from: "Debrief <debrief@example.com>".into(),
+            to: vec![],
+        }),
+        topics: Topics::all(),
+        owners: vec![],
+        enabled: true,
+    };
+    let room = ChannelFields {
+        name: "room".parse().expect("name"),
+        target: ChannelTarget::Webhook {
+            url: "http://127.0.0.1:9/hook".parse().expect("url"),
+            secret: "a secret of some length".into(),
+        },
+        topics: Topics::all(),
+        owners: vec![],
+        enabled: true,
+    };
+    for c in [email, room] {
+        store
+            .create_channel(c, Timestamp::now())
+            .await
+            .expect("channel");
+    }
+}
+
+/// The default configuration without the weekly digest (tested on its own).
+fn no_digest() -> Config {
+    let mut c = Config::default();
+    c.followup.digest.day = DigestDay::Off;
+    c
 }
 
 struct TempDir(PathBuf);
@@ -115,7 +210,7 @@ impl Drop for TempDir {
 }
 
 fn state(store: DynStore, clock: Arc<ManualClock>, deliver: Arc<Recorder>) -> AppState {
-    AppState::new(store, Config::default(), clock).with_deliver(deliver)
+    AppState::new(store, no_digest(), clock).with_deliver(deliver)
 }
 
 /// Noon UTC on `day`.
@@ -172,6 +267,7 @@ async fn an_action_is_reminded_once_per_step_and_the_lead_is_told() {
     let clock = ManualClock::at(noon(day(base, -10)));
     let recorder = Arc::new(Recorder::default());
     let app = state(store.clone(), clock.clone(), recorder.clone());
+    channels(&store).await;
 
     let pm = store
         .create_postmortem(
@@ -218,17 +314,23 @@ async fn an_action_is_reminded_once_per_step_and_the_lead_is_told() {
     let scan = scan_once(&app).await.expect("scan");
     assert_eq!((scan.actions, scan.due, scan.enqueued), (2, 2, 2));
     assert_eq!(scan_once(&app).await.expect("scan").enqueued, 0);
-    let run = run_once(&app, "w1").await.expect("run");
-    assert_eq!((run.claimed, run.delivered), (2, 2));
+    // Each reminder becomes its sends: Grace by email (her participant contact) and in the
+    // room; Ada, who has no address, in the room only.
+    let run = drain(&app, "w1").await;
+    assert_eq!((run.planned, run.delivered), (2, 3));
     let sent = recorder.sent();
     let grace = sent
         .iter()
-        .find(|n| n.action == Some(quiet.id))
-        .expect("grace's reminder");
-    assert_eq!(grace.kind, ReminderKind::BeforeCheckIn);
-    assert_eq!(grace.to_name, "Grace Hopper");
-    assert_eq!(grace.to_contact.as_deref(), Some("grace@example.com"));
+        .find(|n| n.action == Some(quiet.id) && n.to.is_some())
+        .expect("grace's email");
+    assert_eq!(grace.event, "reminder.before");
+    assert_eq!(grace.to_name.as_deref(), Some("Grace Hopper"));
+    assert_eq!(grace.to.as_deref(), Some("grace@example.com"));
     assert_eq!(grace.id, format!("remind:before:{}:{base}", quiet.id.0));
+    assert!(
+        sent.iter()
+            .any(|n| n.action == Some(reported.id) && n.channel == "room" && n.to.is_none())
+    );
     assert!(
         grace.subject.contains(&format!("Check-in on {base}")),
         "{}",
@@ -257,11 +359,11 @@ async fn an_action_is_reminded_once_per_step_and_the_lead_is_told() {
     // The day after: only Grace is reminded that the check-in passed.
     clock.set(noon(day(base, 1)));
     assert_eq!(scan_once(&app).await.expect("scan").enqueued, 1);
-    assert_eq!(run_once(&app, "w1").await.expect("run").delivered, 1);
+    assert_eq!(drain(&app, "w1").await.delivered, 2);
     let last = recorder.sent().pop().expect("sent");
     assert_eq!(
-        (last.kind, last.to_name.as_str(), last.action),
-        (ReminderKind::CheckInPassed, "Grace Hopper", Some(quiet.id))
+        (last.event.as_str(), last.to_name.as_deref(), last.action),
+        ("reminder.overdue", Some("Grace Hopper"), Some(quiet.id))
     );
 
     // After the grace period the lead is told — the first delivery fails and is retried.
@@ -269,8 +371,9 @@ async fn an_action_is_reminded_once_per_step_and_the_lead_is_told() {
     let app = state(store.clone(), clock.clone(), flaky.clone());
     clock.set(noon(day(base, 4)));
     assert_eq!(scan_once(&app).await.expect("scan").enqueued, 1);
-    let run = run_once(&app, "w1").await.expect("run");
-    assert_eq!((run.claimed, run.failed), (1, 1));
+    // The lead's email fails once; the room's copy goes out and is not sent again.
+    let run = drain(&app, "w1").await;
+    assert_eq!((run.planned, run.delivered, run.failed), (1, 1, 1));
     let failing = store
         .list_jobs(&JobFilter {
             failing: true,
@@ -281,18 +384,23 @@ async fn an_action_is_reminded_once_per_step_and_the_lead_is_told() {
     assert_eq!(failing.len(), 1);
     assert_eq!(
         failing[0].last_error.as_deref(),
-        Some("smtp: connection refused")
+        Some("channel \"mail\": smtp: connection refused")
     );
     // Not before the backoff (30 s)…
     clock.advance(SignedDuration::from_secs(29));
     assert_eq!(run_once(&app, "w2").await.expect("run").claimed, 0);
     clock.advance(SignedDuration::from_secs(1));
-    assert_eq!(run_once(&app, "w2").await.expect("run").delivered, 1);
+    assert_eq!(drain(&app, "w2").await.delivered, 1);
     let told = flaky.sent().pop().expect("escalation");
     assert_eq!(
-        (told.kind, told.to_name.as_str(), told.to_contact.as_deref()),
-        (ReminderKind::Escalation, "Bo", Some("bo@example.com"))
+        (
+            told.event.as_str(),
+            told.to_name.as_deref(),
+            told.to.as_deref()
+        ),
+        ("reminder.escalate", Some("Bo"), Some("bo@example.com"))
     );
+    assert_eq!(flaky.counts().values().max(), Some(&1));
     assert!(told.body.contains("owned by Grace Hopper"), "{}", told.body);
     assert!(
         store
@@ -314,6 +422,7 @@ async fn a_reminder_no_longer_due_is_dropped_and_reviews_are_nudged() {
     let clock = ManualClock::at(noon(day(base, -1)));
     let recorder = Arc::new(Recorder::default());
     let app = state(store.clone(), clock.clone(), recorder.clone());
+    channels(&store).await;
 
     // Created by "cy", with no incident lead: cy is told about the review.
     let pm = store
@@ -336,11 +445,12 @@ async fn a_reminder_no_longer_due_is_dropped_and_reviews_are_nudged() {
         .update_action("Ada", a.id, a.version, done)
         .await
         .expect("done");
-    let run = run_once(&app, "w1").await.expect("run");
-    assert_eq!((run.claimed, run.delivered, run.skipped), (2, 1, 1));
+    let run = drain(&app, "w1").await;
+    // cy has no address: the review nudge goes to the room only.
+    assert_eq!((run.planned, run.delivered, run.skipped), (1, 1, 1));
     let review = recorder.sent().pop().expect("review");
-    assert_eq!(review.kind, ReminderKind::ReviewNotScheduled);
-    assert_eq!(review.to_name, "cy");
+    assert_eq!(review.event, "reminder.review");
+    assert_eq!(review.to_name.as_deref(), Some("cy"));
     assert_eq!(review.id, format!("remind:review:{}", pm.key));
     assert!(review.body.contains("within a week"), "{}", review.body);
     // Once, whatever the scans that follow.
@@ -435,6 +545,21 @@ async fn exactly_once(a: DynStore, b: DynStore, seed_store: DynStore) {
     let base = base_day();
     let days = 16;
     let expected = seed(&seed_store, base, days).await;
+    // One room: every reminder is one send there.
+    let room = ChannelFields {
+        name: "room".parse().expect("name"),
+        target: ChannelTarget::Webhook {
+            url: "http://127.0.0.1:9/hook".parse().expect("url"),
+            secret: "a secret of some length".into(),
+        },
+        topics: Topics::all(),
+        owners: vec![],
+        enabled: true,
+    };
+    seed_store
+        .create_channel(room, Timestamp::now())
+        .await
+        .expect("channel");
     assert!(expected.len() > 100, "{}", expected.len());
     let clock = ManualClock::at(noon(base));
     let recorder = Arc::new(Recorder::default());
@@ -443,7 +568,7 @@ async fn exactly_once(a: DynStore, b: DynStore, seed_store: DynStore) {
             batch: 3,
             ..debrief_server::jobs::WorkerConfig::default()
         },
-        ..Config::default()
+        ..no_digest()
     };
     let one = AppState::new(a, config(), clock.clone()).with_deliver(recorder.clone());
     let two = AppState::new(b, config(), clock.clone()).with_deliver(recorder.clone());
@@ -451,8 +576,9 @@ async fn exactly_once(a: DynStore, b: DynStore, seed_store: DynStore) {
     let counts = recorder.counts();
     let twice: Vec<_> = counts.iter().filter(|(_, n)| **n > 1).collect();
     assert!(twice.is_empty(), "delivered more than once: {twice:?}");
-    let delivered: BTreeSet<String> = counts.keys().cloned().collect();
+    let delivered: BTreeSet<String> = recorder.sent().into_iter().map(|s| s.id).collect();
     assert_eq!(delivered, expected);
+    assert_eq!(counts.len(), expected.len());
     let unfinished = seed_store
         .list_jobs(&JobFilter {
             states: vec![JobState::Queued, JobState::Running, JobState::Parked],
@@ -465,12 +591,13 @@ async fn exactly_once(a: DynStore, b: DynStore, seed_store: DynStore) {
     let done = seed_store
         .list_jobs(&JobFilter {
             states: vec![JobState::Done],
-            limit: Some(1000),
+            limit: Some(5000),
             ..JobFilter::default()
         })
         .await
         .expect("list");
-    assert_eq!(done.len(), expected.len());
+    // A notify job and a send job per reminder.
+    assert_eq!(done.len(), 2 * expected.len());
     let by = |w: &str| {
         done.iter()
             .filter(|j| j.leased_by.as_deref() == Some(w))

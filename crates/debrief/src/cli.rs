@@ -94,6 +94,132 @@ pub enum Command {
     /// Create, list and revoke API tokens
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Notification channels (email over SMTP, Slack-compatible webhooks, signed webhooks)
+    #[command(subcommand)]
+    Channel(ChannelCommand),
+    /// Action items across postmortems; with --stats, follow-through: done on time, late,
+    /// declined, open
+    Actions(ActionsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ActionsArgs {
+    /// Measure follow-through instead of listing: overall and per postmortem
+    #[arg(long)]
+    pub stats: bool,
+    #[command(flatten)]
+    pub list: ActionListArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ChannelCommand {
+    /// Add a channel, checked before it is stored
+    #[command(subcommand)]
+    Add(ChannelAddCommand),
+    /// List channels (secrets hidden)
+    List(JsonOnly),
+    /// Send a test message through a channel now, and say how it went
+    Test(ChannelTestArgs),
+    /// Stop sending through a channel (it is kept)
+    Disable(ChannelRef),
+    /// Send through a disabled channel again
+    Enable(ChannelRef),
+    /// Remove a channel
+    Remove(ChannelRef),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ChannelAddCommand {
+    /// Email over SMTP: each person gets their notifications at their address; --to adds a
+    /// team's copy
+    Email(EmailChannelArgs),
+    /// A Slack-compatible incoming webhook (Slack, Mattermost, Rocket.Chat, …)
+    Slack(SlackChannelArgs),
+    /// Any HTTP endpoint: JSON signed with HMAC-SHA256 (X-Debrief-Signature)
+    Webhook(WebhookChannelArgs),
+}
+
+/// What every channel has.
+#[derive(Debug, Args)]
+pub struct ChannelCommon {
+    /// A short unique name, such as platform-slack
+    #[arg(long)]
+    pub name: Name,
+    /// The topics it carries: reminders, escalations, reviews, digest (comma-separated), or all
+    #[arg(long, default_value = "all")]
+    pub topics: debrief_core::notify::Topics,
+    /// The team: action owners whose notifications and digest it receives (repeat, or separate
+    /// with commas); none: every owner
+    #[arg(long = "owner", value_delimiter = ',')]
+    pub owners: Vec<Name>,
+}
+
+#[derive(Debug, Args)]
+pub struct EmailChannelArgs {
+    #[command(flatten)]
+    pub common: ChannelCommon,
+    /// The SMTP server's host name
+    #[arg(long)]
+    pub host: String,
+    /// Its port [default: 587 for starttls, 465 for tls, 25 for none]
+    #[arg(long)]
+    pub port: Option<u16>,
+    /// starttls, tls or none
+    #[arg(long, default_value = "starttls")]
+    pub security: debrief_core::notify::SmtpSecurity,
+    /// Log in as
+    #[arg(long, requires = "password")]
+    pub username: Option<String>,
+    /// The login's password
+    #[arg(
+        long,
+        env = "DEBRIEF_SMTP_PASSWORD",
+        hide_env_values = true,
+        requires = "username"
+    )]
+    pub password: Option<String>,
+    /// The sender: address, or "Name <address>"
+    #[arg(long)]
+    pub from: String,
+    /// A team's address for its copy and weekly digest (repeat for several)
+    #[arg(long = "to", value_delimiter = ',')]
+    pub to: Vec<debrief_core::Email>,
+}
+
+#[derive(Debug, Args)]
+pub struct SlackChannelArgs {
+    #[command(flatten)]
+    pub common: ChannelCommon,
+    /// The incoming webhook's URL
+    #[arg(long, env = "DEBRIEF_SLACK_URL", hide_env_values = true)]
+    pub url: Url,
+}
+
+#[derive(Debug, Args)]
+pub struct WebhookChannelArgs {
+    #[command(flatten)]
+    pub common: ChannelCommon,
+    /// Where to POST
+    #[arg(long)]
+    pub url: Url,
+    /// The shared secret the body is signed with (at least 16 characters)
+    #[arg(long, env = "DEBRIEF_WEBHOOK_SECRET", hide_env_values = true)]
+    pub secret: String,
+}
+
+#[derive(Debug, Args)]
+pub struct ChannelRef {
+    /// The channel's name
+    pub name: String,
+}
+
+#[derive(Debug, Args)]
+pub struct ChannelTestArgs {
+    /// The channel's name
+    pub name: String,
+    /// For an email channel: the address to send the test to
+    #[arg(long)]
+    pub to: Option<debrief_core::Email>,
 }
 
 #[derive(Debug, Args)]
@@ -163,6 +289,18 @@ pub struct FollowupArgs {
     #[arg(long, env = "DEBRIEF_SCAN_INTERVAL", default_value = "60s", value_name = "INTERVAL",
           value_parser = args::interval)]
     pub scan_interval: std::time::Duration,
+    /// The day the weekly digest goes out (monday … sunday, or off)
+    #[arg(
+        long,
+        env = "DEBRIEF_DIGEST_DAY",
+        default_value = "monday",
+        value_name = "DAY"
+    )]
+    pub digest_day: debrief_core::followthrough::DigestDay,
+    /// The hour of that day it goes out (0–23, in --zone)
+    #[arg(long, env = "DEBRIEF_DIGEST_HOUR", default_value = "9", value_name = "HOUR",
+          value_parser = clap::value_parser!(i8).range(0..=23))]
+    pub digest_hour: i8,
 }
 
 #[derive(Debug, Subcommand)]
@@ -214,6 +352,19 @@ pub enum UserCommand {
     Disable(UserRef),
     /// Enable a disabled user again
     Enable(UserRef),
+    /// Show or choose the notification topics a user receives
+    Notify(UserNotifyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct UserNotifyArgs {
+    /// The user's email address
+    pub email: debrief_core::Email,
+    /// reminders, escalations, reviews, digest (comma-separated), all or none; without it, show
+    #[arg(long)]
+    pub topics: Option<debrief_core::notify::Topics>,
+    #[command(flatten)]
+    pub json: JsonFlag,
 }
 
 #[derive(Debug, Args)]

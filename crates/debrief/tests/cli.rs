@@ -86,7 +86,12 @@ impl Db {
     }
 
     fn run(&self, args: &[&str]) -> Out {
+        self.run_env(&[], args)
+    }
+
+    fn run_env(&self, env: &[(&str, &str)], args: &[&str]) -> Out {
         let out = Command::new(env!("CARGO_BIN_EXE_debrief"))
+            .envs(env.iter().copied())
             .env_remove("DEBRIEF_DATABASE_URL")
             .env_remove("DEBRIEF_ZONE")
             .env_remove("DEBRIEF_USER")
@@ -640,17 +645,33 @@ fn edits_statuses_and_follow_through() {
         .run(&["action", "update", "1", "--status", "declined"])
         .fails(2);
     assert!(err.stderr.contains("reason"), "{err:#?}");
-    db.run(&[
-        "action",
-        "update",
-        "1",
-        "--status",
-        "declined",
-        "--reason",
-        "Covered by the cert manager",
-    ])
-    .ok();
-    db.run(&["edit", "PM-1", "--status", "closed"]).ok();
+    // Declining the last open action of a published postmortem closes it.
+    let out = db
+        .run(&[
+            "action",
+            "update",
+            "1",
+            "--status",
+            "declined",
+            "--reason",
+            "Covered by the cert manager",
+        ])
+        .ok();
+    assert!(
+        out.stdout
+            .contains("PM-1 is now closed: every action is done or declined"),
+        "{out:#?}"
+    );
+    let shown = db.run(&["show", "PM-1", "--json"]).ok();
+    assert!(
+        shown.stdout.contains("\"status\": \"closed\""),
+        "{shown:#?}"
+    );
+    let history = db.run(&["history", "PM-1"]).ok();
+    assert!(
+        history.stdout.contains("every action is done or declined"),
+        "{history:#?}"
+    );
     let err = db.run(&["action", "update", "99", "--title", "x"]).fails(1);
     assert!(err.stderr.contains("action #99 not found"), "{err:#?}");
 
@@ -734,7 +755,7 @@ fn database_urls_are_checked() {
     let out = db.run(&["migrate"]).ok();
     assert!(
         out.stdout
-            .contains("Applied migration(s) 1, 2, 3, 4 to the sqlite database"),
+            .contains("Applied migration(s) 1, 2, 3, 4, 5 to the sqlite database"),
         "{out:#?}"
     );
     let again = db.run(&["migrate"]).ok();
@@ -932,7 +953,7 @@ fn a_json_import_is_held_to_the_severity_scale() {
 }
 
 #[test]
-fn worker_once_sends_due_reminders_to_the_log_once() {
+fn worker_once_logs_due_reminders_once_when_no_channel_is_configured() {
     let dir = TempDir::new("worker");
     let db = Db::sqlite(&dir, "worker.db");
     db.run(&["new", "Queue backlog"]).ok();
@@ -955,9 +976,13 @@ fn worker_once_sends_due_reminders_to_the_log_once() {
     ])
     .ok();
     let out = db.run(&["worker", "--once"]).ok();
-    assert!(out.stdout.contains("Ran 1 job(s): 1 delivered"), "{out:#?}");
     assert!(
-        out.stderr.contains("reminder") && out.stderr.contains("to=Grace"),
+        out.stdout.contains("Ran 1 job(s): 0 message(s) sent"),
+        "{out:#?}"
+    );
+    assert!(
+        out.stderr.contains("no notification channel is configured")
+            && out.stderr.contains("to=Grace"),
         "{out:#?}"
     );
     assert!(
@@ -994,4 +1019,204 @@ fn worker_once_sends_due_reminders_to_the_log_once() {
             .contains("only parked or queued jobs can be retried"),
         "{err:#?}"
     );
+}
+
+#[test]
+fn channels_preferences_and_follow_through_from_the_cli() {
+    let dir = TempDir::new("notify");
+    let db = Db::sqlite(&dir, "notify.db");
+
+    // Bad channels are refused when configured, naming the flag, and nothing is stored.
+    let err = db
+        .run(&[
+            "channel",
+            "add",
+            "webhook",
+            "--name",
+            "hook",
+            "--url",
+            "https://receiver.example/debrief",
+            "--secret",
+            "short",
+        ])
+        .fails(2);
+    assert!(
+        err.stderr.contains("--secret: must be at least 16"),
+        "{err:#?}"
+    );
+    let err = db
+        .run(&[
+            "channel",
+            "add",
+            "slack",
+            "--name",
+            "room",
+            "--url",
+            "hooks.example/x",
+        ])
+        .fails(2);
+    assert!(err.stderr.contains("--url"), "{err:#?}");
+    let err = db
+        .run(&[
+            "channel",
+            "add",
+            "email",
+            "--name",
+            "mail",
+            "--host",
+            "smtp.example",
+            "--from",
+            "nobody",
+        ])
+        .fails(2);
+    assert!(err.stderr.contains("--from"), "{err:#?}");
+    let err = db
+        .run(&[
+            "channel",
+            "add",
+            "email",
+            "--name",
+            "mail",
+            "--host",
+            "smtp.example",
+            "--from",
+            "debrief@example.com",
+            "--to",
+            "not-an-address",
+        ])
+        .fails(2);
+    assert!(err.stderr.contains("--to"), "{err:#?}");
+    let out = db.run(&["channel", "list"]).ok();
+    assert!(out.stdout.contains("No channels"), "{out:#?}");
+
+    // A webhook for the platform team: listed without its secret.
+    let out = db
+        .run_env(
+            &[("DEBRIEF_WEBHOOK_SECRET", "a-long-shared-secret-123")],
+            &[
+                "channel",
+                "add",
+                "webhook",
+                "--name",
+                "platform-hook",
+                "--url",
+                "http://127.0.0.1:9/debrief",
+                "--owner",
+                "team:platform",
+                "--topics",
+                "reminders,digest",
+            ],
+        )
+        .ok();
+    assert!(
+        out.stdout.contains("Added channel platform-hook"),
+        "{out:#?}"
+    );
+    let list = db.run(&["channel", "list", "--json"]).ok();
+    let json = list.json();
+    assert_eq!(json[0]["name"], "platform-hook");
+    assert_eq!(json[0]["secret"], "********");
+    assert_eq!(
+        json[0]["topics"],
+        serde_json::json!(["reminders", "digest"])
+    );
+    assert!(!list.stdout.contains("a-long-shared-secret-123"));
+    let err = db
+        .run(&[
+            "channel",
+            "add",
+            "slack",
+            "--name",
+            "Platform-Hook",
+            "--url",
+            "https://hooks.example/services/x",
+        ])
+        .fails(1);
+    assert!(err.stderr.contains("already exists"), "{err:#?}");
+    // Nothing listens on port 9: the test says so.
+    let err = db.run(&["channel", "test", "platform-hook"]).fails(1);
+    assert!(err.stderr.contains("127.0.0.1:9"), "{err:#?}");
+    db.run(&["channel", "disable", "platform-hook"]).ok();
+    let out = db.run(&["channel", "list"]).ok();
+    assert!(out.stdout.contains(" off "), "{out:#?}");
+    let err = db.run(&["channel", "remove", "nope"]).fails(1);
+    assert!(err.stderr.contains("no channel named"), "{err:#?}");
+    db.run(&["channel", "remove", "platform-hook"]).ok();
+
+    // A user's topics.
+    db.run_env(
+        &[("DEBRIEF_PASSWORD", "a password of length")],
+        &["user", "add", "Ana Lima", "--email", "ana@example.com"],
+    )
+    .ok();
+    let out = db.run(&["user", "notify", "ana@example.com"]).ok();
+    assert!(
+        out.stdout
+            .contains("receives: reminders,escalations,reviews,digest"),
+        "{out:#?}"
+    );
+    let out = db
+        .run(&[
+            "user",
+            "notify",
+            "ana@example.com",
+            "--topics",
+            "digest,reminders",
+        ])
+        .ok();
+    assert!(
+        out.stdout.contains("receives: reminders,digest"),
+        "{out:#?}"
+    );
+    let err = db
+        .run(&["user", "notify", "ana@example.com", "--topics", "weekly"])
+        .fails(2);
+    assert!(err.stderr.contains("weekly"), "{err:#?}");
+
+    // Follow-through: one action done on time (check-in far ahead), one overdue, one declined.
+    db.run(&["new", "Queue backlog"]).ok();
+    for (title, check_in) in [
+        ("Alert on queue depth", "2099-01-01"),
+        ("Load-test the consumer", "2024-01-10"),
+        ("Retire the old queue", "2099-01-01"),
+    ] {
+        db.run(&[
+            "action",
+            "add",
+            "PM-1",
+            "--title",
+            title,
+            "--owner",
+            "Ana Lima",
+            "--check-in",
+            check_in,
+        ])
+        .ok();
+    }
+    db.run(&["action", "update", "1", "--status", "done"]).ok();
+    db.run(&[
+        "action",
+        "update",
+        "3",
+        "--status",
+        "declined",
+        "--reason",
+        "The queue is retired",
+    ])
+    .ok();
+    let out = db.run(&["actions", "--stats"]).ok();
+    assert!(
+        out.stdout.contains("Follow-through of 3 action(s)"),
+        "{out:#?}"
+    );
+    assert!(out.stdout.contains("on time      1   33%"), "{out:#?}");
+    assert!(out.stdout.contains("(1 overdue)"), "{out:#?}");
+    let stats = db.run(&["actions", "--stats", "--json"]).ok().json();
+    assert_eq!(stats["all"]["on_time"], 1);
+    assert_eq!(stats["all"]["declined"], 1);
+    assert_eq!(stats["all"]["overdue"], 1);
+    assert_eq!(stats["postmortems"][0]["key"], "PM-1");
+    // Without --stats it is the action list.
+    let out = db.run(&["actions", "--owner", "ana lima"]).ok();
+    assert!(out.stdout.contains("Load-test the consumer"), "{out:#?}");
 }

@@ -9,6 +9,7 @@ pub mod accounts;
 pub mod actions;
 pub mod body;
 pub mod lint;
+pub mod notify;
 pub mod postmortems;
 pub mod timeline;
 
@@ -28,11 +29,27 @@ use crate::state::AppState;
 pub fn routes() -> Router<AppState> {
     use accounts as acc;
     use actions as act;
+    use notify as nt;
     use postmortems as pm;
     use timeline as tl;
     Router::new()
         .route("/api/v1/openapi.json", get(crate::openapi::serve))
         .route("/api/v1/me", get(acc::me))
+        .route(
+            "/api/v1/me/preferences",
+            get(nt::my_preferences).put(nt::set_my_preferences),
+        )
+        .route(
+            "/api/v1/channels",
+            get(nt::list_channels).post(nt::add_channel),
+        )
+        .route(
+            "/api/v1/channels/{id}",
+            get(nt::get_channel)
+                .patch(nt::patch_channel)
+                .delete(nt::delete_channel),
+        )
+        .route("/api/v1/channels/{id}/test", post(nt::test_channel))
         .route("/api/v1/postmortems", get(pm::list).post(pm::create))
         .route("/api/v1/postmortems/import", post(pm::import))
         .route(
@@ -71,6 +88,7 @@ pub fn routes() -> Router<AppState> {
             get(act::list_of).post(act::add),
         )
         .route("/api/v1/actions", get(act::list))
+        .route("/api/v1/actions/stats", get(nt::stats))
         .route(
             "/api/v1/actions/{id}",
             get(act::get).put(act::replace).patch(act::patch),

@@ -67,6 +67,10 @@ fn followup_config(
         followup: debrief_core::FollowupConfig {
             lead_days: a.reminder_lead,
             grace_days: a.reminder_grace,
+            digest: debrief_core::followthrough::DigestSchedule {
+                day: a.digest_day,
+                hour: a.digest_hour,
+            },
             ..defaults.followup
         },
         worker: debrief_server::jobs::WorkerConfig {
@@ -93,8 +97,8 @@ pub async fn worker(ctx: Ctx, a: crate::cli::WorkerArgs) -> Result<()> {
         .map_err(|e| CliError::failed(e.to_string()))?;
     if once {
         render::emit(&format!(
-            "Ran {} job(s): {} delivered, {} not due any more, {} failed (retried later).\n",
-            done.claimed, done.delivered, done.skipped, done.failed
+            "Ran {} job(s): {} message(s) sent, {} reminder(s) or digest(s) planned, {} with nothing to send, {} failed (retried later).\n",
+            done.claimed, done.delivered, done.planned, done.skipped, done.failed
         ))?;
     }
     Ok(())
@@ -162,6 +166,7 @@ pub async fn user(ctx: &Ctx, c: UserCommand) -> Result<()> {
         }
         UserCommand::Disable(r) => set_disabled(ctx, &r.email, true).await,
         UserCommand::Enable(r) => set_disabled(ctx, &r.email, false).await,
+        UserCommand::Notify(a) => super::notify::user_topics(ctx, a).await,
     }
 }
 

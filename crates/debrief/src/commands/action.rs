@@ -40,7 +40,7 @@ async fn add(ctx: &Ctx, a: ActionAddArgs) -> Result<()> {
     ))
 }
 
-async fn list(ctx: &Ctx, a: ActionListArgs) -> Result<()> {
+pub(super) async fn list(ctx: &Ctx, a: ActionListArgs) -> Result<()> {
     if let Some(key) = a.postmortem {
         require(ctx, key).await?;
     }
@@ -175,6 +175,15 @@ async fn update(ctx: &Ctx, a: ActionUpdateArgs) -> Result<()> {
             saved.fields.title,
             saved.fields.status.name()
         ));
+        if saved.fields.status.is_finished() && !current.fields.status.is_finished() {
+            let pm = ctx.store.get_postmortem(saved.postmortem).await?;
+            if pm.status == debrief_core::Status::Closed {
+                lines.push(format!(
+                    "{} is now closed: every action is done or declined",
+                    pm.key
+                ));
+            }
+        }
     } else if let Some(v) = a.if_version
         && Version(v) != current.version
     {

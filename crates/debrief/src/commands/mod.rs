@@ -6,6 +6,7 @@ mod action;
 mod import;
 mod jobs;
 pub mod lint;
+mod notify;
 mod participant;
 mod postmortem;
 mod timeline;
@@ -83,6 +84,8 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Jobs(c) => jobs::run(&ctx, c).await,
         Command::User(c) => accounts::user(&ctx, c).await,
         Command::Token(c) => accounts::token(&ctx, c).await,
+        Command::Channel(c) => notify::channel(&ctx, c).await,
+        Command::Actions(a) => notify::actions(&ctx, a).await,
     }
 }
 
