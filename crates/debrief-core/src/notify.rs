@@ -381,6 +381,146 @@ pub fn parse_mailbox(s: &str) -> Result<(Option<String>, Email), ParseError> {
     Ok((None, s.parse()?))
 }
 
+/// A channel as it arrives from a form or a JSON body: flat, every field by name, so an error
+/// names the field at fault (`url`, `secret`, `to[1]`). [`ChannelInput::into_fields`] checks that
+/// the fields the kind needs are there and that no other kind's fields were given.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChannelInput {
+    pub name: Option<Name>,
+    pub kind: Option<ChannelKind>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub topics: Option<Topics>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub owners: Vec<Name>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub security: Option<SmtpSecurity>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub to: Vec<Email>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<Url>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
+}
+
+impl From<&ChannelFields> for ChannelInput {
+    fn from(f: &ChannelFields) -> ChannelInput {
+        let mut input = ChannelInput {
+            name: Some(f.name.clone()),
+            kind: Some(f.target.kind()),
+            topics: Some(f.topics.clone()),
+            owners: f.owners.clone(),
+            enabled: Some(f.enabled),
+            ..ChannelInput::default()
+        };
+        match &f.target {
+            ChannelTarget::Email(smtp) => {
+                input.host = Some(smtp.host.clone());
+                input.port = Some(smtp.port);
+                input.security = Some(smtp.security);
+                input.username.clone_from(&smtp.username);
+                input.password.clone_from(&smtp.password);
+                input.from = Some(smtp.from.clone());
+                input.to.clone_from(&smtp.to);
+            }
+            ChannelTarget::Slack { url } => input.url = Some(url.clone()),
+            ChannelTarget::Webhook { url, secret } => {
+                input.url = Some(url.clone());
+                input.secret = Some(secret.clone());
+            }
+        }
+        input
+    }
+}
+
+impl ChannelInput {
+    /// The channel, checked: what its kind needs is given, nothing of another kind is, and
+    /// [`ChannelFields::validate`] passes. Errors name the field.
+    pub fn into_fields(self) -> Result<ChannelFields, ParseError> {
+        let required = |field: &str| ParseError::new(field, "is required");
+        let name = self.name.ok_or_else(|| required("name"))?;
+        let kind = self
+            .kind
+            .ok_or_else(|| ParseError::new("kind", "is required: email, slack or webhook"))?;
+        let mut unused: Vec<&str> = Vec::new();
+        let mut not_for = |given: bool, field: &'static str| {
+            if given {
+                unused.push(field);
+            }
+        };
+        let email_fields = [
+            (self.host.is_some(), "host"),
+            (self.port.is_some(), "port"),
+            (self.security.is_some(), "security"),
+            (self.username.is_some(), "username"),
+            (self.password.is_some(), "password"),
+            (self.from.is_some(), "from"),
+            (!self.to.is_empty(), "to"),
+        ];
+        let target = match kind {
+            ChannelKind::Email => {
+                not_for(self.url.is_some(), "url");
+                not_for(self.secret.is_some(), "secret");
+                let security = self.security.unwrap_or(SmtpSecurity::StartTls);
+                ChannelTarget::Email(SmtpSettings {
+                    host: self.host.ok_or_else(|| required("host"))?,
+                    port: self.port.unwrap_or_else(|| security.default_port()),
+                    security,
+                    username: self.username,
+                    password: self.password,
+                    from: self.from.ok_or_else(|| required("from"))?,
+                    to: self.to,
+                })
+            }
+            ChannelKind::Slack => {
+                for (given, field) in email_fields {
+                    not_for(given, field);
+                }
+                not_for(self.secret.is_some(), "secret");
+                ChannelTarget::Slack {
+                    url: self.url.ok_or_else(|| required("url"))?,
+                }
+            }
+            ChannelKind::Webhook => {
+                for (given, field) in email_fields {
+                    not_for(given, field);
+                }
+                ChannelTarget::Webhook {
+                    url: self.url.ok_or_else(|| required("url"))?,
+                    secret: self.secret.ok_or_else(|| required("secret"))?,
+                }
+            }
+        };
+        if let Some(field) = unused.first() {
+            return Err(ParseError::new(
+                *field,
+                format!("is not used by a {kind} channel"),
+            ));
+        }
+        let fields = ChannelFields {
+            name,
+            target,
+            topics: self.topics.unwrap_or_default(),
+            owners: self.owners,
+            enabled: self.enabled.unwrap_or(true),
+        };
+        fields.validate()?;
+        Ok(fields)
+    }
+}
+
 /// A channel's id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
@@ -581,6 +721,34 @@ mod tests {
             smtp.password = None;
         }
         assert_eq!(mail.validate().expect_err("no password").field, "password");
+    }
+
+    #[test]
+    fn input_needs_the_fields_of_its_kind_and_no_others() {
+        let mail = email(&["team@example.com"]);
+        let round = ChannelInput::from(&mail).into_fields().expect("round trip");
+        assert_eq!(round, mail);
+        let slack_in = ChannelInput {
+            name: Some("room".parse().expect("name")),
+            kind: Some(ChannelKind::Slack),
+            ..ChannelInput::default()
+        };
+        assert_eq!(
+            slack_in.clone().into_fields().expect_err("no url").field,
+            "url"
+        );
+        let with_secret = ChannelInput {
+            url: Some("https://hooks.example/x".parse().expect("url")),
+            secret: Some("a secret of some length".into()),
+            ..slack_in
+        };
+        let e = with_secret.into_fields().expect_err("secret on slack");
+        assert_eq!(
+            (e.field.as_str(), e.message.as_str()),
+            ("secret", "is not used by a slack channel")
+        );
+        let e = ChannelInput::default().into_fields().expect_err("empty");
+        assert_eq!(e.field, "name");
     }
 
     #[test]

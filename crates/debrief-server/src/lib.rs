@@ -122,6 +122,21 @@ async fn metrics(State(state): State<AppState>) -> Response {
         }
         Err(e) => tracing::error!(error = %e, "metrics: could not read counts"),
     }
+    match state.store().job_counts().await {
+        Ok(counts) => {
+            out.push_str(
+                "# HELP debrief_jobs Background jobs (reminders, sends, digests) by kind and state; parked ones need an admin.\n",
+            );
+            out.push_str("# TYPE debrief_jobs gauge\n");
+            for (kind, job_state, n) in counts {
+                out.push_str(&format!(
+                    "debrief_jobs{{kind=\"{}\",state=\"{job_state}\"}} {n}\n",
+                    metrics::label(&kind)
+                ));
+            }
+        }
+        Err(e) => tracing::error!(error = %e, "metrics: could not read job counts"),
+    }
     (
         [(
             header::CONTENT_TYPE,

@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 
 use debrief_core::followthrough::{FollowThrough, measure};
 use debrief_core::notify::{
-    Channel, ChannelFields, ChannelId, ChannelTarget, Preferences, REDACTED, Topic, Topics,
+    Channel, ChannelFields, ChannelId, ChannelInput, ChannelTarget, Preferences, REDACTED, Topic,
+    Topics,
 };
 use debrief_core::{Access, ActionItem, Key, Status};
 use debrief_store::{ActionFilter, Store};
@@ -72,10 +73,10 @@ pub async fn get_channel(
 pub async fn add_channel(
     State(state): State<AppState>,
     ApiCaller(caller): ApiCaller,
-    Json(fields): Json<ChannelFields>,
+    Json(input): Json<ChannelInput>,
 ) -> ApiResult<Response> {
     caller.require(Access::Admin)?;
-    fields.validate()?;
+    let fields = input.into_fields()?;
     let c = state.store().create_channel(fields, state.now()).await?;
     Ok(versioned(
         StatusCode::CREATED,
@@ -108,6 +109,26 @@ pub fn keep_secrets(stored: &ChannelFields, mut new: ChannelFields) -> ChannelFi
     new
 }
 
+/// The same as [`keep_secrets`] for input not yet checked: a `********` echoed back is replaced
+/// by the stored secret before the input is validated.
+pub fn restore_secrets(stored: &ChannelFields, mut input: ChannelInput) -> ChannelInput {
+    let old = ChannelInput::from(stored);
+    if input.password.as_deref() == Some(REDACTED) {
+        input.password = old.password;
+    }
+    if input.secret.as_deref() == Some(REDACTED) {
+        input.secret = old.secret;
+    }
+    if input
+        .url
+        .as_ref()
+        .is_some_and(|u| u.as_str().ends_with(&format!("/{REDACTED}")))
+    {
+        input.url = old.url;
+    }
+    input
+}
+
 pub async fn patch_channel(
     State(state): State<AppState>,
     ApiCaller(caller): ApiCaller,
@@ -119,9 +140,9 @@ pub async fn patch_channel(
     let id = channel_id(&id)?;
     let patch = json_value(req, &state).await?;
     let current = state.store().get_channel(id).await?;
-    let shown = ChannelView::of(&current).channel.fields;
-    let fields = keep_secrets(&current.fields, patched(&shown, patch)?);
-    fields.validate()?;
+    let shown = ChannelInput::from(&ChannelView::of(&current).channel.fields);
+    let input: ChannelInput = patched(&shown, patch)?;
+    let fields = restore_secrets(&current.fields, input).into_fields()?;
     let c = state
         .store()
         .update_channel(id, expected, fields, state.now())

@@ -684,3 +684,270 @@ fn the_openapi_document_is_reviewed() {
         path.display()
     );
 }
+
+#[tokio::test]
+async fn channels_are_checked_kept_secret_and_admin_only() {
+    let app = App::start().await;
+    let c = client();
+    let editor = app
+        .user("Ed Itor", "ed@example.com", UserRole::Editor, Scope::Write)
+        .await;
+    let hook = json!({
+        "name": "platform-hook", "kind": "webhook",
+        "url": "http://127.0.0.1:9/debrief", "secret": "a-long-shared-secret-123",
+        "topics": ["reminders", "digest"], "owners": ["team:platform"]
+    });
+
+    // Admins only.
+    let (status, _, _) = send(c.post(app.url("/api/v1/channels")).json(&hook), &editor).await;
+    assert_eq!(status, 403);
+    let (status, _, _) = send(c.get(app.url("/api/v1/channels")), &editor).await;
+    assert_eq!(status, 403);
+
+    // Bad input is refused naming the field, and nothing is stored.
+    for (bad, field) in [
+        (
+            json!({"name": "x", "kind": "webhook", "url": "http://127.0.0.1:9/x", "secret": "short"}),
+            "secret",
+        ),
+        (
+            json!({"name": "x", "kind": "slack", "url": "hooks.example/x"}),
+            "url",
+        ),
+        (
+            json!({"name": "x", "kind": "email", "host": "smtp.example", "port": 587, "security": "starttls", "from": "nobody"}),
+            "from",
+        ),
+        (
+            json!({"name": "x", "kind": "email", "host": "smtp.example", "port": 587, "security": "starttls", "from": "a@example.com", "to": ["nope"]}),
+            "to[0]",
+        ),
+        (
+            json!({"name": "x", "kind": "pager", "url": "http://127.0.0.1:9/x"}),
+            "kind",
+        ),
+        (
+            json!({"name": "x", "kind": "slack", "url": "https://hooks.example/x", "topics": ["weekly"]}),
+            "topics[0]",
+        ),
+    ] {
+        let (status, _, body) =
+            send(c.post(app.url("/api/v1/channels")).json(&bad), &app.token).await;
+        assert_eq!(status, 422, "{bad}: {body}");
+        assert!(
+            body["field"].as_str().is_some_and(|f| f.starts_with(field)),
+            "{bad}: {body}"
+        );
+    }
+    let (_, _, list) = send(c.get(app.url("/api/v1/channels")), &app.token).await;
+    assert_eq!(list, json!([]));
+
+    // Created; read back without the secret.
+    let (status, headers, created) =
+        send(c.post(app.url("/api/v1/channels")).json(&hook), &app.token).await;
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(etag(&headers), "\"1\"");
+    assert_eq!(created["secret"], "********");
+    assert_eq!(
+        created["description"],
+        "signed webhook http://127.0.0.1:9/debrief"
+    );
+    let id = created["id"].as_i64().expect("id");
+    let (status, _, body) = send(
+        c.post(app.url("/api/v1/channels")).json(
+            &json!({"name": "PLATFORM-HOOK", "kind": "slack", "url": "https://hooks.example/x"}),
+        ),
+        &app.token,
+    )
+    .await;
+    assert_eq!(status, 409, "{body}");
+
+    // A patch that echoes the redacted secret keeps it; the version is required and checked.
+    let (status, _, _) = send(
+        c.patch(app.url(&format!("/api/v1/channels/{id}")))
+            .json(&json!({"enabled": false})),
+        &app.token,
+    )
+    .await;
+    assert_eq!(status, 428);
+    let (status, headers, patched) = send(
+        c.patch(app.url(&format!("/api/v1/channels/{id}")))
+            .header("If-Match", "\"1\"")
+            .json(&json!({"enabled": false, "secret": "********"})),
+        &app.token,
+    )
+    .await;
+    assert_eq!(status, 200, "{patched}");
+    assert_eq!(etag(&headers), "\"2\"");
+    assert_eq!(patched["enabled"], false);
+    let stored = app
+        .state
+        .store()
+        .get_channel(debrief_core::notify::ChannelId(id))
+        .await
+        .expect("stored");
+    match stored.fields.target {
+        debrief_core::notify::ChannelTarget::Webhook { secret, .. } => {
+            assert_eq!(secret, "a-long-shared-secret-123");
+        }
+        other => panic!("{other:?}"),
+    }
+    let (status, _, body) = send(
+        c.patch(app.url(&format!("/api/v1/channels/{id}")))
+            .header("If-Match", "\"1\"")
+            .json(&json!({"enabled": true})),
+        &app.token,
+    )
+    .await;
+    assert_eq!(status, 409, "{body}");
+    assert_eq!(body["current"]["secret"], "********", "{body}");
+
+    // A test through a channel nobody listens on: 502 with the reason.
+    let (status, _, body) = send(
+        c.post(app.url(&format!("/api/v1/channels/{id}/test"))),
+        &app.token,
+    )
+    .await;
+    assert_eq!(status, 502, "{body}");
+    assert_eq!(body["code"], "channel_failed");
+    assert!(
+        body["message"]
+            .as_str()
+            .expect("message")
+            .contains("127.0.0.1:9"),
+        "{body}"
+    );
+
+    let (status, _, _) = send(
+        c.delete(app.url(&format!("/api/v1/channels/{id}"))),
+        &app.token,
+    )
+    .await;
+    assert_eq!(status, 204);
+    let (status, _, _) = send(
+        c.get(app.url(&format!("/api/v1/channels/{id}"))),
+        &app.token,
+    )
+    .await;
+    assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn preferences_and_follow_through() {
+    let app = App::start().await;
+    let c = client();
+    let viewer = app
+        .user("Vi Ewer", "vi@example.com", UserRole::Viewer, Scope::Read)
+        .await;
+    let (status, _, prefs) = send(c.get(app.url("/api/v1/me/preferences")), &viewer).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        prefs["topics"],
+        json!(["reminders", "escalations", "reviews", "digest"])
+    );
+    assert_eq!(prefs["available"].as_array().map(Vec::len), Some(4));
+    let (status, _, prefs) = send(
+        c.put(app.url("/api/v1/me/preferences"))
+            .json(&json!({"topics": ["digest"]})),
+        &viewer,
+    )
+    .await;
+    assert_eq!(status, 200, "{prefs}");
+    assert_eq!(prefs["topics"], json!(["digest"]));
+    let (status, _, body) = send(
+        c.put(app.url("/api/v1/me/preferences"))
+            .json(&json!({"topics": ["weekly"]})),
+        &viewer,
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    let (_, _, prefs) = send(c.get(app.url("/api/v1/me/preferences")), &viewer).await;
+    assert_eq!(
+        prefs["topics"],
+        json!(["digest"]),
+        "a refused change changes nothing"
+    );
+
+    // Follow-through: one done on time, one overdue; then the last one done closes the
+    // published postmortem.
+    let (_, _, pm) = send(
+        c.post(app.url("/api/v1/postmortems"))
+            .json(&json!({"title": "Queue backlog", "severity": "SEV3"})),
+        &app.token,
+    )
+    .await;
+    let key = pm["key"].as_str().expect("key").to_owned();
+    let mut ids = Vec::new();
+    for (title, check_in) in [
+        ("Alert on depth", "2099-01-01"),
+        ("Load-test", "2024-01-10"),
+    ] {
+        let (status, _, a) = send(
+            c.post(app.url(&format!("/api/v1/postmortems/{key}/actions")))
+                .json(&json!({"title": title, "category": "detect", "owner": "Ana", "check_in": check_in, "priority": "medium", "status": "open"})),
+            &app.token,
+        )
+        .await;
+        assert_eq!(status, 201, "{a}");
+        ids.push(a["id"].as_i64().expect("id"));
+    }
+    let (status, _, _) = send(
+        c.patch(app.url(&format!("/api/v1/actions/{}", ids[0])))
+            .header("If-Match", "\"1\"")
+            .json(&json!({"status": "done"})),
+        &app.token,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, _, stats) = send(c.get(app.url("/api/v1/actions/stats")), &app.token).await;
+    assert_eq!(status, 200, "{stats}");
+    assert_eq!(stats["all"]["actions"], 2);
+    assert_eq!(stats["all"]["on_time"], 1);
+    assert_eq!(stats["all"]["open"], 1);
+    assert_eq!(stats["all"]["overdue"], 1);
+    assert_eq!(stats["postmortems"][0]["key"], key.as_str());
+    assert_eq!(stats["postmortems"][0]["title"], "Queue backlog");
+    // A draft is not the viewer's to see: its actions are not counted for them.
+    let (_, _, theirs) = send(c.get(app.url("/api/v1/actions/stats")), &viewer).await;
+    assert_eq!(theirs["all"]["actions"], 0, "{theirs}");
+
+    for to in ["in_review", "published"] {
+        let (_, headers, _) = send(
+            c.get(app.url(&format!("/api/v1/postmortems/{key}"))),
+            &app.token,
+        )
+        .await;
+        let (status, _, body) = send(
+            c.post(app.url(&format!("/api/v1/postmortems/{key}/status")))
+                .header("If-Match", etag(&headers))
+                .json(&json!({"status": to})),
+            &app.token,
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+    }
+    let (status, _, _) = send(
+        c.patch(app.url(&format!("/api/v1/actions/{}", ids[1])))
+            .header("If-Match", "\"1\"")
+            .json(&json!({"status": "declined", "reason": "covered by the new queue"})),
+        &app.token,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (_, _, pm) = send(
+        c.get(app.url(&format!("/api/v1/postmortems/{key}"))),
+        &app.token,
+    )
+    .await;
+    assert_eq!(pm["status"], "closed", "{pm}");
+
+    let metrics = c
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    assert!(metrics.contains("# TYPE debrief_jobs gauge"), "{metrics}");
+}
