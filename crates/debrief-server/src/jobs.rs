@@ -5,7 +5,7 @@
 //!   and the postmortems waiting for their review, asks `debrief_core::followup` which reminders
 //!   are due, and enqueues one `notify` job per reminder with the reminder's de-duplication key.
 //!   Once a week it also enqueues one `digest` job for the week. Every instance scans; the keys
-//!   make the second enqueue a no-op. It also deletes finished jobs older than [`KEEP_DONE`].
+//!   make the second enqueue a no-op. It also deletes finished jobs older than [`keep_done`].
 //! - [`run_once`] claims due jobs (with a lease) and runs their handlers:
 //!   - `notify` re-reads the action or postmortem, drops the reminder if it is no longer due
 //!     (progress was reported, the date moved, the action was finished), finds who to tell and
@@ -52,9 +52,23 @@ pub const DIGEST: &str = "digest";
 /// for a newer worker).
 pub const KINDS: &[&str] = &[NOTIFY, SEND, DIGEST];
 
-/// How long finished jobs are kept (for `debrief jobs list --state done`) before the scan
-/// deletes them. Parked jobs are kept until an admin retries them.
+/// How long finished jobs are kept at least (for `debrief jobs list --state done`) before the
+/// scan deletes them. Parked jobs are kept until an admin retries them.
 pub const KEEP_DONE: SignedDuration = SignedDuration::from_hours(30 * 24);
+
+/// How long finished jobs are kept: [`KEEP_DONE`], or longer when a reminder can stay due longer
+/// (a job's key is what stops a reminder being sent twice, so it must outlive the time the
+/// reminder can be due: lead time + grace + review window + catch-up, and a day's margin).
+pub fn keep_done(config: &FollowupConfig) -> SignedDuration {
+    let days = i64::from(
+        config.lead_days.max(0)
+            + config.grace_days.max(0)
+            + config.review_within_days.max(0)
+            + config.catch_up_days.max(1)
+            + 2,
+    );
+    KEEP_DONE.max(SignedDuration::from_hours(days * 24))
+}
 
 /// How the background work runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -121,7 +135,7 @@ pub struct ScanOutcome {
     pub due: usize,
     /// … of which were new (the others were enqueued by an earlier scan, here or elsewhere).
     pub enqueued: u64,
-    /// Finished jobs deleted (older than [`KEEP_DONE`]).
+    /// Finished jobs deleted (older than [`keep_done`]).
     pub purged: u64,
 }
 
@@ -158,7 +172,7 @@ pub async fn scan_once(state: &AppState) -> Result<ScanOutcome, StoreError> {
         jobs.push(NewJob::new(DIGEST, encode(&plan)?, now).dedup(format!("digest:{week}")));
     }
     let enqueued = store.enqueue_many(jobs, now).await?;
-    let purged = match now.checked_sub(KEEP_DONE) {
+    let purged = match now.checked_sub(keep_done(config)) {
         Ok(before) => store.purge_jobs(before).await?,
         Err(_) => 0,
     };
