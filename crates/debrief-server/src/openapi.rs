@@ -330,6 +330,20 @@ fn schemas() -> Value {
         },
         "ChannelTest": obj(&[], json!({ "to": { "type": "string", "format": "email", "description": "email channels: where to send the test (default: you)." } })),
         "ChannelTestAnswer": obj(&["sent", "channel"], json!({ "sent": { "type": "boolean" }, "channel": text("Its name."), "to": text("The address, for email.") })),
+        "Job": obj(&["id", "kind", "payload", "run_at", "attempts", "max_attempts", "state", "created_at"], json!({
+            "id": { "type": "integer" },
+            "kind": text("notify (a reminder), send (one message to one destination), digest."),
+            "payload": { "type": "object", "description": "What the job works on." },
+            "run_at": { "type": "string", "format": "date-time" },
+            "attempts": { "type": "integer" }, "max_attempts": { "type": "integer" },
+            "lease_until": { "type": "string", "format": "date-time" },
+            "leased_by": text("The worker that claimed it last."),
+            "last_error": text("Why the last attempt failed."),
+            "state": { "type": "string", "enum": ["queued", "running", "done", "parked"] },
+            "dedup_key": text("What makes it unique (a reminder, a send, a week's digest)."),
+            "created_at": { "type": "string", "format": "date-time" },
+            "finished_at": { "type": "string", "format": "date-time" }
+        })),
         "Preferences": obj(&["topics"], json!({
             "topics": array(string_enum(names(Topic::ALL, Topic::as_str), "A topic you receive."))
         })),
@@ -911,6 +925,35 @@ fn ops() -> Vec<Op> {
             "notifications",
             Some(r("ChannelTest")),
             ("200", Some(r("ChannelTestAnswer"))),
+        ),
+        Op {
+            query: &[
+                (
+                    "state",
+                    "queued, running, done, parked (comma-separated); without state or failing: parked and failing jobs",
+                ),
+                ("failing", "true: failed at least once and not done"),
+                ("kind", "notify, send or digest"),
+                ("limit", "1–1000, default 100"),
+            ],
+            ..op(
+                "get",
+                "/api/v1/jobs",
+                "listJobs",
+                "Background jobs, newest first (admins): by default those parked or failing",
+                "notifications",
+                None,
+                ("200", Some(array(r("Job")))),
+            )
+        },
+        op(
+            "post",
+            "/api/v1/jobs/{id}/retry",
+            "retryJob",
+            "Queue a parked or waiting job again now, its attempts reset (admins)",
+            "notifications",
+            None,
+            ("200", Some(r("Job"))),
         ),
         op(
             "get",

@@ -50,6 +50,8 @@ pub fn routes() -> Router<AppState> {
                 .delete(nt::delete_channel),
         )
         .route("/api/v1/channels/{id}/test", post(nt::test_channel))
+        .route("/api/v1/jobs", get(nt::jobs))
+        .route("/api/v1/jobs/{id}/retry", post(nt::retry_job))
         .route("/api/v1/postmortems", get(pm::list).post(pm::create))
         .route("/api/v1/postmortems/import", post(pm::import))
         .route(

@@ -14,7 +14,7 @@ use debrief_core::notify::{
     Topics,
 };
 use debrief_core::{Access, ActionItem, Key, Status};
-use debrief_store::{ActionFilter, Store};
+use debrief_store::{ActionFilter, Job, JobFilter, JobId, JobState, Store};
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
 
@@ -365,6 +365,77 @@ pub async fn stats(
     Ok(axum::Json(
         report(state.store(), &actions, today, state.config().zone.tz()).await?,
     ))
+}
+
+/// The job queue's filters: `state` (comma-separated: queued, running, done, parked),
+/// `failing=true` (failed at least once and not done), `kind`, `limit` (1–1000).
+#[derive(Debug, Default, Deserialize)]
+pub struct JobsQuery {
+    pub state: Option<String>,
+    pub failing: Option<bool>,
+    pub kind: Option<String>,
+    pub limit: Option<u32>,
+}
+
+/// `GET /api/v1/jobs` (admins): by default the jobs that need an eye, parked and failing.
+pub async fn jobs(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Query(q): Query<JobsQuery>,
+) -> ApiResult<axum::Json<Vec<Job>>> {
+    caller.require(Access::Admin)?;
+    let states = match super::given(&q.state) {
+        Some(list) => list
+            .split(',')
+            .map(|s| {
+                s.trim()
+                    .parse::<JobState>()
+                    .map_err(|e| ApiError::invalid("state", e.to_string()))
+            })
+            .collect::<ApiResult<Vec<_>>>()?,
+        None => Vec::new(),
+    };
+    let filter = |states: Vec<JobState>, failing: bool| JobFilter {
+        states,
+        failing,
+        kind: super::given(&q.kind).map(str::to_owned),
+        limit: q.limit,
+    };
+    let mut list = if states.is_empty() && q.failing.is_none() {
+        let mut parked = state
+            .store()
+            .list_jobs(&filter(vec![JobState::Parked], false))
+            .await?;
+        parked.extend(
+            state
+                .store()
+                .list_jobs(&filter(vec![JobState::Queued, JobState::Running], true))
+                .await?,
+        );
+        parked
+    } else {
+        state
+            .store()
+            .list_jobs(&filter(states, q.failing.unwrap_or(false)))
+            .await?
+    };
+    list.sort_by_key(|j| std::cmp::Reverse(j.id));
+    Ok(axum::Json(list))
+}
+
+/// `POST /api/v1/jobs/{id}/retry` (admins): a parked or waiting job queued again now, its
+/// attempts reset.
+pub async fn retry_job(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<Job>> {
+    caller.require(Access::Admin)?;
+    let id = id
+        .parse::<i64>()
+        .map(JobId)
+        .map_err(|_| ApiError::not_found(format!("job {id:?}")))?;
+    Ok(axum::Json(state.store().retry_job(id, state.now()).await?))
 }
 
 /// How many of each, for a summary line: `{"on_time": 3, …}`.

@@ -951,3 +951,69 @@ async fn preferences_and_follow_through() {
         .expect("text");
     assert!(metrics.contains("# TYPE debrief_jobs gauge"), "{metrics}");
 }
+
+#[tokio::test]
+async fn admins_see_and_retry_parked_jobs() {
+    let app = App::start().await;
+    let c = client();
+    let store = app.state.store();
+    let now = app.state.now();
+    // A send that failed its only attempt is parked.
+    store
+        .enqueue(
+            debrief_store::NewJob::new("send", json!({"channel": 1}), now).max_attempts(1),
+            now,
+        )
+        .await
+        .expect("enqueue");
+    let claimed = store
+        .claim(&debrief_store::Claim {
+            worker: "w".into(),
+            now,
+            lease: jiff::SignedDuration::from_mins(5),
+            kinds: None,
+            limit: 5,
+        })
+        .await
+        .expect("claim");
+    store
+        .fail(
+            claimed[0].id,
+            "w",
+            "channel \"room\": 127.0.0.1:9 could not be reached",
+            now,
+        )
+        .await
+        .expect("fail");
+    let viewer = app
+        .user("Vi Ewer", "vi@example.com", UserRole::Viewer, Scope::Read)
+        .await;
+    let (status, _, _) = send(c.get(app.url("/api/v1/jobs")), &viewer).await;
+    assert_eq!(status, 403);
+    let (status, _, jobs) = send(c.get(app.url("/api/v1/jobs")), &app.token).await;
+    assert_eq!(status, 200, "{jobs}");
+    assert_eq!(jobs[0]["state"], "parked");
+    assert!(
+        jobs[0]["last_error"]
+            .as_str()
+            .expect("error")
+            .contains("could not be reached")
+    );
+    let (status, _, body) = send(c.get(app.url("/api/v1/jobs?state=lost")), &app.token).await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["field"], "state");
+    let id = jobs[0]["id"].as_i64().expect("id");
+    let (status, _, job) = send(
+        c.post(app.url(&format!("/api/v1/jobs/{id}/retry"))),
+        &app.token,
+    )
+    .await;
+    assert_eq!(status, 200, "{job}");
+    assert_eq!(job["state"], "queued");
+    assert_eq!(job["attempts"], 0);
+    // It stays in view (its last error kept) until an attempt succeeds.
+    let (_, _, jobs) = send(c.get(app.url("/api/v1/jobs")), &app.token).await;
+    assert_eq!(jobs[0]["state"], "queued");
+    let (_, _, parked) = send(c.get(app.url("/api/v1/jobs?state=parked")), &app.token).await;
+    assert_eq!(parked, json!([]));
+}
