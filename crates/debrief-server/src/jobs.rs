@@ -806,8 +806,12 @@ pub async fn work(store: DynStore, config: Config, once: bool) -> Result<RunOutc
 
 /// The follow-through settings in force, for a start-up line.
 pub fn describe(config: &FollowupConfig, worker: &WorkerConfig) -> String {
+    let digest = match config.digest.day {
+        debrief_core::followthrough::DigestDay::Off => "no weekly digest".to_owned(),
+        day => format!("weekly digest on {day} at {:02}:00", config.digest.hour),
+    };
     format!(
-        "reminders {} day(s) before a check-in, {} day(s) of grace before the lead is told; scan every {} s",
+        "reminders {} day(s) before a check-in, {} day(s) of grace before the lead is told; {digest}; scan every {} s",
         config.lead_days,
         config.grace_days,
         worker.scan_interval.as_secs()
