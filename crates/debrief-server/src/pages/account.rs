@@ -367,6 +367,7 @@ fn token_rows(state: &AppState, tokens: &[ApiToken], users: &[User]) -> Vec<Toke
 #[template(path = "tokens.html")]
 struct TokensPage {
     nav: Nav,
+    notifications: super::settings::MyNotifications,
     tokens: Vec<TokenRow>,
     scopes: Vec<Choice>,
     created: String,
@@ -379,10 +380,15 @@ async fn tokens_view(
     status: StatusCode,
     created: String,
     error: String,
+    saved: bool,
 ) -> Response {
     let tokens = match state.store().list_tokens(Some(caller.user.id)).await {
         Ok(t) => t,
         Err(e) => return error_page(&e.into(), Some(caller)),
+    };
+    let notifications = match super::settings::my_notifications(state, caller, saved).await {
+        Ok(n) => n,
+        Err(e) => return error_page(&e, Some(caller)),
     };
     let allowed: Vec<&str> = Scope::ALL
         .iter()
@@ -399,6 +405,7 @@ async fn tokens_view(
         status,
         &TokensPage {
             nav: Nav::of(Some(caller), "tokens"),
+            notifications,
             tokens: token_rows(state, &tokens, std::slice::from_ref(&caller.user)),
             scopes: view::choices(&allowed, "read"),
             created,
@@ -407,9 +414,16 @@ async fn tokens_view(
     )
 }
 
+/// `?saved=notifications`: the notification choices were just saved.
+#[derive(Debug, Default, Deserialize)]
+pub struct SavedQuery {
+    pub saved: Option<String>,
+}
+
 pub async fn tokens_page(
     State(state): State<AppState>,
     PageCaller(caller): PageCaller,
+    Query(q): Query<SavedQuery>,
 ) -> Response {
     tokens_view(
         &state,
@@ -417,6 +431,7 @@ pub async fn tokens_page(
         StatusCode::OK,
         String::new(),
         String::new(),
+        q.saved.as_deref() == Some("notifications"),
     )
     .await
 }
@@ -468,6 +483,7 @@ pub async fn create_token(
                 StatusCode::CREATED,
                 created.token,
                 String::new(),
+                false,
             )
             .await
         }
@@ -482,6 +498,7 @@ pub async fn create_token(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 String::new(),
                 message,
+                false,
             )
             .await
         }

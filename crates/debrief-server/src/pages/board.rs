@@ -14,6 +14,7 @@ use debrief_store::{ActionFilter, ActionStatusName, PostmortemSummary, SearchQue
 use super::view::{self, Choice, Nav};
 use super::{PageCaller, render};
 use crate::api::actions::{only_visible as visible_actions, today};
+use crate::api::notify::report;
 use crate::api::postmortems::{FilterQuery, only_visible};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -153,6 +154,19 @@ pub struct OwnerGroup {
     pub rows: Vec<ActionRow>,
 }
 
+/// One postmortem's follow-through on the board.
+#[derive(Debug, Clone)]
+pub struct PmMeasure {
+    pub key: String,
+    pub title: String,
+    pub status: String,
+    pub status_label: &'static str,
+    pub measure: view::Measure,
+}
+
+/// How many postmortems the board's follow-through table lists (most overdue first).
+const TOP_POSTMORTEMS: usize = 20;
+
 #[derive(Template)]
 #[template(path = "actions.html")]
 struct ActionsPage {
@@ -162,6 +176,10 @@ struct ActionsPage {
     total: usize,
     overdue_total: usize,
     today: String,
+    /// Follow-through of the actions shown.
+    measure: view::Measure,
+    postmortems: Vec<PmMeasure>,
+    more_postmortems: usize,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -217,11 +235,28 @@ pub async fn actions(
         Ok(a) => a,
         Err(e) => return super::error_page(&e, Some(&caller)),
     };
-    let rows: Vec<ActionRow> = actions
-        .iter()
+    let shown: Vec<ActionItem> = actions
+        .into_iter()
         .filter(|a| which != "owners" || !a.fields.status.is_finished())
-        .map(|a| action_row(a, today))
         .collect();
+    let follow = match report(state.store(), &shown, today, state.config().zone.tz()).await {
+        Ok(r) => r,
+        Err(e) => return super::error_page(&e, Some(&caller)),
+    };
+    let more_postmortems = follow.postmortems.len().saturating_sub(TOP_POSTMORTEMS);
+    let postmortems = follow
+        .postmortems
+        .iter()
+        .take(TOP_POSTMORTEMS)
+        .map(|p| PmMeasure {
+            key: p.key.to_string(),
+            title: p.title.clone(),
+            status: p.status.to_string(),
+            status_label: view::status_label(p.status),
+            measure: view::Measure::of(&p.measure),
+        })
+        .collect();
+    let rows: Vec<ActionRow> = shown.iter().map(|a| action_row(a, today)).collect();
     let total = rows.len();
     let overdue_total = rows.iter().filter(|r| r.overdue).count();
     let groups = if which == "owners" {
@@ -260,6 +295,9 @@ pub async fn actions(
             total,
             overdue_total,
             today: today.to_string(),
+            measure: view::Measure::of(&follow.all),
+            postmortems,
+            more_postmortems,
         },
     )
 }

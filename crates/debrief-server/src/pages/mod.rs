@@ -14,6 +14,7 @@ pub mod account;
 pub mod assets;
 pub mod board;
 pub mod postmortem;
+pub mod settings;
 pub mod view;
 
 use askama::Template;
@@ -47,6 +48,21 @@ pub fn routes() -> Router<AppState> {
         .route("/admin", get(account::admin_page))
         .route("/admin/users", post(account::add_user))
         .route("/admin/users/{id}", post(account::change_user))
+        .route("/account/notifications", post(settings::save_notifications))
+        .route(
+            "/settings/channels",
+            get(settings::channels_page).post(settings::add_channel),
+        )
+        .route("/settings/channels/{id}", post(settings::edit_channel))
+        .route(
+            "/settings/channels/{id}/enabled",
+            post(settings::toggle_channel),
+        )
+        .route(
+            "/settings/channels/{id}/remove",
+            post(settings::remove_channel),
+        )
+        .route("/settings/channels/{id}/test", post(settings::test_channel))
         .route("/pm/{key}", get(postmortem::page))
         .route("/pm/{key}/edit/{section}", post(postmortem::edit_section))
         .route("/pm/{key}/status", post(postmortem::status))

@@ -537,6 +537,8 @@ pub struct PmPage {
     pub account_people: Vec<String>,
     pub account_rows: Vec<AccountRow>,
     pub actions: Vec<ActionView>,
+    /// The follow-through of the postmortem's actions in one line (empty without actions).
+    pub follow_through: String,
     pub participants: Vec<ParticipantView>,
     pub revisions: Vec<RevisionRow>,
     pub readiness: Readiness,
@@ -1347,6 +1349,16 @@ async fn page_view(
         account_people: people,
         account_rows,
         actions: action_views,
+        follow_through: if actions.is_empty() {
+            String::new()
+        } else {
+            view::Measure::of(&debrief_core::followthrough::measure(
+                &actions,
+                today,
+                zone.tz(),
+            ))
+            .line()
+        },
         participants: participant_views,
         revisions: revision_rows,
         lint: lint_rows(state, pm, &events, &actions, &participants),

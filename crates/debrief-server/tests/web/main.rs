@@ -3,4 +3,5 @@
 
 mod api;
 mod common;
+mod notify_pages;
 mod pages;
