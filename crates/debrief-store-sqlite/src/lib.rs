@@ -1245,6 +1245,21 @@ impl Store for SqliteStore {
         rows.iter().map(rows::revision_from_row).collect()
     }
 
+    async fn latest_revision(&self, key: Key) -> Result<Option<i64>> {
+        // One index probe each: the postmortem by number, its newest revision by
+        // (postmortem_id, id). No row: no such postmortem.
+        let row: Option<(Option<i64>,)> = sqlx::query_as(
+            "SELECT (SELECT max(r.id) FROM revisions r WHERE r.postmortem_id = p.id)
+             FROM postmortems p WHERE p.number = ?1",
+        )
+        .bind(i64::from(key.number()))
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)?;
+        row.map(|(mark,)| mark)
+            .ok_or_else(|| StoreError::NotFound(format!("postmortem {key}")))
+    }
+
     async fn group_postmortem(
         &self,
         source: &Source,
