@@ -119,6 +119,10 @@ impl SqliteStore {
         let pool = SqlitePoolOptions::new()
             .max_connections(max)
             .min_connections(1)
+            // Not a network connection: a ping before each use would only be one more round
+            // trip to the connection's thread on every query. (sqlx still checks a connection
+            // when it comes back to the pool, which also rolls back anything left open.)
+            .test_before_acquire(false)
             .connect_with(options)
             .await
             .map_err(|e| {
