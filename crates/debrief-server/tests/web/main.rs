@@ -2,5 +2,6 @@
 //! directory, random loopback port). One test binary, so the harness is compiled once.
 
 mod api;
+mod cache;
 mod common;
 mod pages;
