@@ -18,7 +18,7 @@ use debrief_store::{
 use crate::rows::{
     JOINED_USER_COLUMNS, TOKEN_COLUMNS, USER_COLUMNS, backend, token_from_row, user_from_row,
 };
-use crate::{SqliteStore, micros, now};
+use crate::{SqliteStore, lookup, micros, now};
 
 fn user_not_found(id: UserId) -> StoreError {
     StoreError::NotFound(format!("user {}", id.0))
@@ -181,12 +181,10 @@ impl Accounts for SqliteStore {
              FROM sessions s JOIN users u ON u.id = s.user_id
              WHERE s.hash = ?1 AND s.expires_at > ?2 AND u.disabled = 0"
         );
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        let query = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(hash)
-            .bind(micros(now))
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(backend)?;
+            .bind(micros(now));
+        let row = lookup!(self, query, fetch_optional).map_err(backend)?;
         row.map(|row| {
             let expires_at: i64 = row.try_get("session_expires_at").map_err(backend)?;
             Ok(Session {
@@ -288,13 +286,10 @@ impl Accounts for SqliteStore {
              WHERE t.hash = ?1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > ?2)
                  AND u.disabled = 0"
         );
-        let Some(row) = sqlx::query(sqlx::AssertSqlSafe(sql))
+        let query = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(hash)
-            .bind(micros(now))
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(backend)?
-        else {
+            .bind(micros(now));
+        let Some(row) = lookup!(self, query, fetch_optional).map_err(backend)? else {
             return Ok(None);
         };
         let user = user_from_row(&row)?;
