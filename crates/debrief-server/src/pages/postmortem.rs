@@ -504,7 +504,7 @@ pub struct Transition {
 }
 
 #[derive(Debug, Template)]
-#[template(path = "postmortem.html")]
+#[template(path = "postmortem.html", whitespace = "minimize")]
 pub struct PmPage {
     pub nav: Nav,
     pub key: String,
