@@ -50,6 +50,9 @@ pub struct Config {
     /// The most bytes of rendered postmortems (JSON documents, pages) kept between requests;
     /// 0 keeps none. See [`crate::cache`].
     pub cache_bytes: usize,
+    /// How long a caller found by their session or token is trusted without asking the
+    /// database again; zero: every request asks. See [`crate::auth::CallerCache`].
+    pub caller_ttl: std::time::Duration,
 }
 
 impl Default for Config {
@@ -64,6 +67,7 @@ impl Default for Config {
             followup: debrief_core::FollowupConfig::default(),
             worker: crate::jobs::WorkerConfig::default(),
             cache_bytes: 16 * 1024 * 1024,
+            caller_ttl: std::time::Duration::from_secs(2),
         }
     }
 }
@@ -79,6 +83,7 @@ struct Inner {
     linter: Arc<debrief_lint::Linter>,
     deliver: Arc<dyn crate::jobs::Deliver>,
     docs: crate::cache::DocCache,
+    callers: crate::auth::CallerCache,
 }
 
 /// Cheap to clone: one `Arc`.
@@ -90,6 +95,7 @@ impl AppState {
         AppState(Arc::new(Inner {
             store,
             docs: crate::cache::DocCache::new(config.cache_bytes),
+            callers: crate::auth::CallerCache::new(config.caller_ttl),
             config,
             clock,
             metrics: Metrics::default(),
@@ -119,6 +125,11 @@ impl AppState {
     /// Rendered postmortems, valid for one revision each.
     pub fn docs(&self) -> &crate::cache::DocCache {
         &self.0.docs
+    }
+
+    /// Callers recently found by their session or token.
+    pub fn callers(&self) -> &crate::auth::CallerCache {
+        &self.0.callers
     }
 
     /// The blameless linter (built-in rules unless [`AppState::with_linter`] set others).

@@ -3,5 +3,6 @@
 
 mod api;
 mod cache;
+mod callers;
 mod common;
 mod pages;
