@@ -4,6 +4,8 @@
 # idle resident memory; and the cold start to the first answer.
 #
 #   bench/web.sh [DATABASE_FILE]     (default bench/out/archive.db, made by bench/archive.sh)
+#   DEBRIEF_BIN=path/to/debrief bench/web.sh   (measure that binary instead of building one,
+#                                                e.g. a copy of an earlier build, for before/after)
 #
 # Needs wrk (apt-get install wrk), curl and python3. Prints the figures for docs/PERFORMANCE.md.
 set -euo pipefail
@@ -11,8 +13,13 @@ cd "$(dirname "$0")/.."
 db=${1:-bench/out/archive.db}
 [ -f "$db" ] || { echo "no archive at $db: run bench/archive.sh first" >&2; exit 1; }
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-target}
-cargo build --release -q -p debrief
-bin=$CARGO_TARGET_DIR/release/debrief
+if [ -n "${DEBRIEF_BIN:-}" ]; then
+  bin=$DEBRIEF_BIN
+else
+  cargo build --release -q -p debrief
+  bin=$CARGO_TARGET_DIR/release/debrief
+fi
+echo "binary: $bin"; echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 url="sqlite://$(realpath "$db")"
 port=${PORT:-7890}
 base="http://127.0.0.1:$port"
@@ -74,12 +81,22 @@ rm -f "$jar"
 sleep 1
 echo "idle resident memory: $(awk '/VmRSS/ {print $2, $3}' /proc/$pid/status)"
 
+# wrk, then the server's own CPU time per request (user + system, from /proc): steadier than
+# requests/s on a shared machine.
+load() {
+  local ticks0 ticks1 out n
+  ticks0=$(awk '{print $14 + $15}' /proc/$pid/stat)
+  out=$(wrk -t2 -c64 -d20s --latency "$@")
+  ticks1=$(awk '{print $14 + $15}' /proc/$pid/stat)
+  printf '%s\n' "$out" | grep -E 'Requests/sec|Latency|50%|90%|99%|requests in|Non-2xx'
+  n=$(printf '%s\n' "$out" | awk '/requests in/ {print $1}')
+  echo "server CPU per request: $(( (ticks1 - ticks0) * 1000000 / $(getconf CLK_TCK) / n )) µs;" \
+    "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+}
 echo "== JSON: GET /api/v1/postmortems/$key/document"
-wrk -t2 -c64 -d20s --latency -H "Authorization: Bearer $token" "$base/api/v1/postmortems/$key/document" \
-  | grep -E 'Requests/sec|Latency|50%|90%|99%|requests in|Non-2xx'
+load -H "Authorization: Bearer $token" "$base/api/v1/postmortems/$key/document"
 echo "== HTML: GET /pm/$key"
-wrk -t2 -c64 -d20s --latency -H "Cookie: debrief_session=$session" "$base/pm/$key" \
-  | grep -E 'Requests/sec|Latency|50%|90%|99%|requests in|Non-2xx'
+load -H "Cookie: debrief_session=$session" "$base/pm/$key"
 echo "resident memory after the load: $(awk '/VmRSS/ {print $2, $3}' /proc/$pid/status)"
 stop_server
 # Cold start again, now that the file is in the page cache.

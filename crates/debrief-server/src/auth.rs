@@ -213,6 +213,104 @@ pub fn cookie_in<'a>(headers: &'a axum::http::HeaderMap, name: &str) -> Option<&
         .map(|(_, v)| v)
 }
 
+/// Callers recently found by their session or token, for a moment
+/// ([`Config::caller_ttl`](crate::Config::caller_ttl), 2 s by default), so that a browser or
+/// script making many requests is looked up once per moment rather than on every request.
+///
+/// What that costs, and why it is bounded: a sign-out, a revoked token, or a user disabled or
+/// given another role takes effect at once on this instance (each of those forgets the affected
+/// callers here), and within the moment on other instances and for changes made with the CLI.
+/// A session or token that expires is refused at its expiry time on every instance (the expiry
+/// is kept with the caller and checked on every use).
+#[derive(Debug)]
+pub struct CallerCache {
+    ttl: std::time::Duration,
+    recent: std::sync::Mutex<std::collections::HashMap<String, Recent>>,
+}
+
+#[derive(Debug, Clone)]
+struct Recent {
+    caller: Caller,
+    /// The token's id, to forget it when it is revoked.
+    token: Option<debrief_core::TokenId>,
+    /// When the session or token expires, if it does.
+    expires_at: Option<jiff::Timestamp>,
+    found: std::time::Instant,
+}
+
+/// The most callers kept; past it, all are forgotten (they are found again on their next
+/// request).
+const MAX_CALLERS: usize = 10_000;
+
+impl CallerCache {
+    /// Keeps callers for `ttl`; zero keeps none.
+    pub fn new(ttl: std::time::Duration) -> CallerCache {
+        CallerCache {
+            ttl,
+            recent: std::sync::Mutex::default(),
+        }
+    }
+
+    fn get(&self, hash: &str, now: jiff::Timestamp) -> Option<Caller> {
+        if self.ttl.is_zero() {
+            return None;
+        }
+        let recent = self.recent.lock().ok()?;
+        let r = recent.get(hash)?;
+        (r.found.elapsed() < self.ttl && r.expires_at.is_none_or(|t| t > now))
+            .then(|| r.caller.clone())
+    }
+
+    fn put(
+        &self,
+        hash: String,
+        caller: &Caller,
+        token: Option<debrief_core::TokenId>,
+        expires_at: Option<jiff::Timestamp>,
+    ) {
+        if self.ttl.is_zero() {
+            return;
+        }
+        if let Ok(mut recent) = self.recent.lock() {
+            if recent.len() >= MAX_CALLERS {
+                recent.clear();
+            }
+            recent.insert(
+                hash,
+                Recent {
+                    caller: caller.clone(),
+                    token,
+                    expires_at,
+                    found: std::time::Instant::now(),
+                },
+            );
+        }
+    }
+
+    fn forget_where(&self, gone: impl Fn(&Recent) -> bool) {
+        if let Ok(mut recent) = self.recent.lock() {
+            recent.retain(|_, r| !gone(r));
+        }
+    }
+
+    /// Forgets the caller of a session (signed out).
+    pub fn forget_session(&self, hash: &str) {
+        if let Ok(mut recent) = self.recent.lock() {
+            recent.remove(hash);
+        }
+    }
+
+    /// Forgets the caller of a token (revoked).
+    pub fn forget_token(&self, id: debrief_core::TokenId) {
+        self.forget_where(|r| r.token == Some(id));
+    }
+
+    /// Forgets every session and token of a user (disabled, another role or name).
+    pub fn forget_user(&self, id: debrief_core::UserId) {
+        self.forget_where(|r| r.caller.user.id == id);
+    }
+}
+
 /// Finds the caller of a request, if any: a bearer token first, else the session cookie.
 pub async fn identify(parts: &Parts, state: &AppState) -> ApiResult<Option<Caller>> {
     let now = state.now();
@@ -228,15 +326,19 @@ pub async fn identify(parts: &Parts, state: &AppState) -> ApiResult<Option<Calle
                 "the Authorization header must be `Bearer <token>`",
             ));
         };
-        return match state
-            .store()
-            .authenticate_token(&digest(token.trim()), now)
-            .await?
-        {
-            Some((t, user)) => Ok(Some(Caller {
-                user,
-                via: Via::Token { scope: t.scope },
-            })),
+        let hash = digest(token.trim());
+        if let Some(caller) = state.callers().get(&hash, now) {
+            return Ok(Some(caller));
+        }
+        return match state.store().authenticate_token(&hash, now).await? {
+            Some((t, user)) => {
+                let caller = Caller {
+                    user,
+                    via: Via::Token { scope: t.scope },
+                };
+                state.callers().put(hash, &caller, Some(t.id), t.expires_at);
+                Ok(Some(caller))
+            }
             None => Err(ApiError::new(
                 axum::http::StatusCode::UNAUTHORIZED,
                 "unauthenticated",
@@ -248,10 +350,21 @@ pub async fn identify(parts: &Parts, state: &AppState) -> ApiResult<Option<Calle
         return Ok(None);
     };
     let hash = digest(secret);
-    Ok(state.store().session(&hash, now).await?.map(|s| Caller {
+    if let Some(caller) = state.callers().get(&hash, now) {
+        return Ok(Some(caller));
+    }
+    let Some(s) = state.store().session(&hash, now).await? else {
+        return Ok(None);
+    };
+    let caller = Caller {
         user: s.user,
-        via: Via::Session { hash, csrf: s.csrf },
-    }))
+        via: Via::Session {
+            hash: hash.clone(),
+            csrf: s.csrf,
+        },
+    };
+    state.callers().put(hash, &caller, None, Some(s.expires_at));
+    Ok(Some(caller))
 }
 
 /// An API caller: 401 without credentials; a cookie-authenticated request that changes anything

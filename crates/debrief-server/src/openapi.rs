@@ -505,7 +505,7 @@ fn ops() -> Vec<Op> {
             "get",
             "/api/v1/postmortems/{key}/document",
             "getDocument",
-            "The whole postmortem as one document",
+            "The whole postmortem as one document (ETag: its newest revision; If-None-Match with it answers 304)",
             "postmortems",
             None,
             ("200", Some(r("PostmortemDocument"))),

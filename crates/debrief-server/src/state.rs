@@ -47,6 +47,12 @@ pub struct Config {
     pub followup: debrief_core::FollowupConfig,
     /// How the reminder scan and the job worker run.
     pub worker: crate::jobs::WorkerConfig,
+    /// The most bytes of rendered postmortems (JSON documents, pages) kept between requests;
+    /// 0 keeps none. See [`crate::cache`].
+    pub cache_bytes: usize,
+    /// How long a caller found by their session or token is trusted without asking the
+    /// database again; zero: every request asks. See [`crate::auth::CallerCache`].
+    pub caller_ttl: std::time::Duration,
 }
 
 impl Default for Config {
@@ -60,6 +66,8 @@ impl Default for Config {
             hooks: HookConfig::default(),
             followup: debrief_core::FollowupConfig::default(),
             worker: crate::jobs::WorkerConfig::default(),
+            cache_bytes: 16 * 1024 * 1024,
+            caller_ttl: std::time::Duration::from_secs(2),
         }
     }
 }
@@ -74,6 +82,8 @@ struct Inner {
     setup: Mutex<Option<String>>,
     linter: Arc<debrief_lint::Linter>,
     deliver: Arc<dyn crate::notify::Deliver>,
+    docs: crate::cache::DocCache,
+    callers: crate::auth::CallerCache,
 }
 
 /// Cheap to clone: one `Arc`.
@@ -84,6 +94,8 @@ impl AppState {
     pub fn new(store: DynStore, config: Config, clock: Arc<dyn Clock>) -> AppState {
         AppState(Arc::new(Inner {
             store,
+            docs: crate::cache::DocCache::new(config.cache_bytes),
+            callers: crate::auth::CallerCache::new(config.caller_ttl),
             config,
             clock,
             metrics: Metrics::default(),
@@ -110,6 +122,16 @@ impl AppState {
         &self.0.metrics
     }
 
+    /// Rendered postmortems, valid for one revision each.
+    pub fn docs(&self) -> &crate::cache::DocCache {
+        &self.0.docs
+    }
+
+    /// Callers recently found by their session or token.
+    pub fn callers(&self) -> &crate::auth::CallerCache {
+        &self.0.callers
+    }
+
     /// The blameless linter (built-in rules unless [`AppState::with_linter`] set others).
     pub fn linter(&self) -> &debrief_lint::Linter {
         &self.0.linter
@@ -121,6 +143,8 @@ impl AppState {
         match Arc::try_unwrap(self.0) {
             Ok(mut inner) => {
                 inner.linter = Arc::new(linter);
+                // Pages show the linter's findings: nothing drawn with the old rules stays.
+                inner.docs = crate::cache::DocCache::new(inner.config.cache_bytes);
                 AppState(Arc::new(inner))
             }
             Err(shared) => AppState(shared),

@@ -1396,6 +1396,22 @@ impl Store for PostgresStore {
         rows.into_iter().map(rows::revision).collect()
     }
 
+    async fn latest_revision(&self, key: Key) -> Result<Option<i64>> {
+        // Revision ids come from a sequence, so across postmortems they are not in commit order;
+        // within one they are: every write locks the postmortem's row before it records its
+        // revision, so the next writer draws its id after this one committed.
+        let row: Option<(Option<i64>,)> = sqlx::query_as(
+            "SELECT (SELECT max(r.id) FROM revisions r WHERE r.postmortem_id = p.id)
+             FROM postmortems p WHERE p.number = $1",
+        )
+        .bind(number_of(key))
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)?;
+        row.map(|(mark,)| mark)
+            .ok_or_else(|| not_found_postmortem(key))
+    }
+
     async fn group_postmortem(
         &self,
         source: &Source,

@@ -18,7 +18,7 @@ use debrief_store::{
 use crate::rows::{
     JOINED_USER_COLUMNS, TOKEN_COLUMNS, USER_COLUMNS, backend, token_from_row, user_from_row,
 };
-use crate::{SqliteStore, micros, now};
+use crate::{SqliteStore, lookup, micros, now};
 
 fn user_not_found(id: UserId) -> StoreError {
     StoreError::NotFound(format!("user {}", id.0))
@@ -181,12 +181,10 @@ impl Accounts for SqliteStore {
              FROM sessions s JOIN users u ON u.id = s.user_id
              WHERE s.hash = ?1 AND s.expires_at > ?2 AND u.disabled = 0"
         );
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        let query = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(hash)
-            .bind(micros(now))
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(backend)?;
+            .bind(micros(now));
+        let row = lookup!(self, query, fetch_optional).map_err(backend)?;
         row.map(|row| {
             let expires_at: i64 = row.try_get("session_expires_at").map_err(backend)?;
             Ok(Session {
@@ -279,25 +277,42 @@ impl Accounts for SqliteStore {
         now: Timestamp,
     ) -> Result<Option<(ApiToken, User)>> {
         // Read first: most calls change nothing, and a write would take the database's one
-        // write lock (and a sync to disk) on every API request.
-        let mut conn = self.pool.acquire().await.map_err(backend)?;
+        // write lock (and a sync to disk) on every API request. The token and its user come in
+        // one query: this runs on every API call.
         let sql = format!(
-            "SELECT {TOKEN_COLUMNS} FROM api_tokens
-             WHERE hash = ?1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?2)
-                 AND user_id IN (SELECT id FROM users WHERE disabled = 0)"
+            "SELECT {JOINED_USER_COLUMNS}, t.id AS token_id, t.name AS token_name, t.scope,
+                 t.created_at AS token_created_at, t.expires_at, t.last_used_at, t.revoked_at
+             FROM api_tokens t JOIN users u ON u.id = t.user_id
+             WHERE t.hash = ?1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > ?2)
+                 AND u.disabled = 0"
         );
-        let Some(row) = sqlx::query(sqlx::AssertSqlSafe(sql))
+        let query = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(hash)
-            .bind(micros(now))
-            .fetch_optional(&mut *conn)
-            .await
-            .map_err(backend)?
-        else {
+            .bind(micros(now));
+        let Some(row) = lookup!(self, query, fetch_optional).map_err(backend)? else {
             return Ok(None);
         };
-        let mut token = token_from_row(&row)?;
-        let user = load_user(&mut conn, token.user_id).await?;
-        drop(conn);
+        let user = user_from_row(&row)?;
+        let optional = |column: &str| -> Result<Option<Timestamp>> {
+            Ok(row
+                .try_get::<Option<i64>, _>(column)
+                .map_err(backend)?
+                .map(timestamp_from_micros)
+                .transpose()?)
+        };
+        let mut token = ApiToken {
+            id: TokenId(row.try_get("token_id").map_err(backend)?),
+            user_id: user.id,
+            name: row
+                .try_get::<&str, _>("token_name")
+                .map_err(backend)?
+                .parse()?,
+            scope: row.try_get::<&str, _>("scope").map_err(backend)?.parse()?,
+            created_at: timestamp_from_micros(row.try_get("token_created_at").map_err(backend)?)?,
+            expires_at: optional("expires_at")?,
+            last_used_at: optional("last_used_at")?,
+            revoked_at: optional("revoked_at")?,
+        };
         if last_use_is_stale(token.last_used_at, now) {
             let mut tx = self.begin_write().await?;
             sqlx::query("UPDATE api_tokens SET last_used_at = ?2 WHERE id = ?1")

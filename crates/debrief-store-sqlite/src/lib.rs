@@ -12,13 +12,15 @@ mod rows;
 
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
 use jiff::Timestamp;
 use jiff::civil::Date;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection, SqlitePool};
+use sqlx::{ConnectOptions, QueryBuilder, Row, Sqlite, SqliteConnection, SqlitePool};
 
 use debrief_core::{
     ActionFields, ActionId, ActionItem, Entity, EventFields, EventId, FieldChange, Key,
@@ -52,10 +54,66 @@ pub struct SqliteSettings {
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// Connections for the point reads of every web request (`None` in memory: one connection).
+    lookups: Option<Arc<Lookups>>,
     location: String,
     /// The migrations that opening applied (empty when the schema was up to date).
     applied_on_connect: Vec<i64>,
 }
+
+/// Connections of their own for the small reads every web request makes: who is calling (a
+/// session or token) and whether a postmortem changed since it was last drawn. A query through
+/// the pool costs two round trips to the connection's thread — the query, and the pool's check
+/// of the connection on its way back — so these reads, one indexed statement each, borrow a
+/// connection here instead, for one. Only single statements run on them: no transaction is left
+/// open if a request is dropped half-way. WAL lets them read beside the writer.
+#[derive(Debug)]
+struct Lookups {
+    conns: Vec<tokio::sync::Mutex<SqliteConnection>>,
+    next: AtomicUsize,
+}
+
+/// How many lookup connections a file database opens.
+const LOOKUP_CONNECTIONS: usize = 2;
+
+impl Lookups {
+    async fn open(options: &SqliteConnectOptions, location: &str) -> Result<Lookups> {
+        let mut conns = Vec::with_capacity(LOOKUP_CONNECTIONS);
+        for _ in 0..LOOKUP_CONNECTIONS {
+            let conn = options.connect().await.map_err(|e| {
+                StoreError::Backend(format!("cannot open the SQLite database {location}: {e}"))
+            })?;
+            conns.push(tokio::sync::Mutex::new(conn));
+        }
+        Ok(Lookups {
+            conns,
+            next: AtomicUsize::new(0),
+        })
+    }
+
+    /// A free connection, or the next one's turn.
+    async fn get(&self) -> tokio::sync::MutexGuard<'_, SqliteConnection> {
+        for conn in &self.conns {
+            if let Ok(guard) = conn.try_lock() {
+                return guard;
+            }
+        }
+        let i = self.next.fetch_add(1, Ordering::Relaxed) % self.conns.len();
+        self.conns[i].lock().await
+    }
+}
+
+/// Runs one statement on a lookup connection, or on the pool without them: `lookup!(self, q,
+/// fetch_optional)`.
+macro_rules! lookup {
+    ($store:expr, $query:expr, $fetch:ident) => {
+        match &$store.lookups {
+            Some(lookups) => $query.$fetch(&mut *lookups.get().await).await,
+            None => $query.$fetch(&$store.pool).await,
+        }
+    };
+}
+pub(crate) use lookup;
 
 fn now() -> Timestamp {
     Timestamp::now()
@@ -121,17 +179,26 @@ impl SqliteStore {
         let pool = SqlitePoolOptions::new()
             .max_connections(max)
             .min_connections(1)
-            .connect_with(options)
+            // Not a network connection: a ping before each use would only be one more round
+            // trip to the connection's thread on every query. (sqlx still checks a connection
+            // when it comes back to the pool, which also rolls back anything left open.)
+            .test_before_acquire(false)
+            .connect_with(options.clone())
             .await
             .map_err(|e| {
                 StoreError::Backend(format!("cannot open the SQLite database {location}: {e}"))
             })?;
         let mut store = SqliteStore {
             pool,
+            lookups: None,
             location: location.to_owned(),
             applied_on_connect: Vec::new(),
         };
         store.applied_on_connect = store.migrate().await?;
+        // After the migrations: a lookup connection caches statements of the schema it saw.
+        if max > 1 {
+            store.lookups = Some(Arc::new(Lookups::open(&options, location).await?));
+        }
         Ok(store)
     }
 
@@ -1315,6 +1382,19 @@ impl Store for SqliteStore {
         .await
         .map_err(backend)?;
         rows.iter().map(rows::revision_from_row).collect()
+    }
+
+    async fn latest_revision(&self, key: Key) -> Result<Option<i64>> {
+        // One index probe each: the postmortem by number, its newest revision by
+        // (postmortem_id, id). No row: no such postmortem.
+        let query = sqlx::query_as::<_, (Option<i64>,)>(
+            "SELECT (SELECT max(r.id) FROM revisions r WHERE r.postmortem_id = p.id)
+             FROM postmortems p WHERE p.number = ?1",
+        )
+        .bind(i64::from(key.number()));
+        let row = lookup!(self, query, fetch_optional).map_err(backend)?;
+        row.map(|(mark,)| mark)
+            .ok_or_else(|| StoreError::NotFound(format!("postmortem {key}")))
     }
 
     async fn group_postmortem(

@@ -42,6 +42,7 @@ macro_rules! contract_tests {
             action_updates_and_progress,
             participants,
             revisions_record_every_change,
+            latest_revision_moves_with_every_write,
             search_ranks_and_filters,
             search_covers_timeline_factors_lessons,
             import_document_keeps_everything,
@@ -1071,6 +1072,144 @@ pub async fn revisions_record_every_change(store: Arc<dyn Store>) {
         revs.windows(2)
             .all(|w| w[0].at <= w[1].at && w[0].id < w[1].id)
     );
+}
+
+/// The newest revision id moves with every write to a postmortem or its parts, only forward,
+/// and stays put when nothing changed: readers use it to tell whether what they cached is
+/// current.
+pub async fn latest_revision_moves_with_every_write(store: Arc<dyn Store>) {
+    let unknown = store.latest_revision(key(4242)).await;
+    assert!(
+        matches!(unknown, Err(StoreError::NotFound(_))),
+        "{unknown:?}"
+    );
+    let p = store
+        .create_postmortem(BY, fields("Marks"))
+        .await
+        .expect("create");
+    let other = store
+        .create_postmortem(BY, fields("Another"))
+        .await
+        .expect("other");
+    let mark = |k: Key| {
+        let store = store.clone();
+        async move {
+            let m = store
+                .latest_revision(k)
+                .await
+                .expect("latest revision")
+                .expect("a postmortem has at least its creation revision");
+            let newest = store.revisions(k).await.expect("revisions");
+            assert_eq!(Some(m), newest.last().map(|r| r.id), "the newest revision");
+            m
+        }
+    };
+    let mut last = mark(p.key).await;
+    let moved = |last: &mut i64, m: i64, what: &str| {
+        assert!(m > *last, "{what}: {m} after {last}");
+        *last = m;
+    };
+
+    let mut f = p.fields.clone();
+    f.impact = "Checkout failed for a while".into();
+    let p2 = store
+        .update_postmortem(BY, p.key, p.version, f.clone())
+        .await
+        .expect("update");
+    moved(&mut last, mark(p.key).await, "update");
+    // Saving the same fields again changes nothing, so the mark stays.
+    store
+        .update_postmortem(BY, p.key, p2.version, f)
+        .await
+        .expect("same fields");
+    assert_eq!(mark(p.key).await, last, "an edit that changes nothing");
+    store
+        .change_status(BY, p.key, p2.version, Status::InReview)
+        .await
+        .expect("status");
+    moved(&mut last, mark(p.key).await, "status");
+    let e = store
+        .add_event(
+            BY,
+            p.key,
+            event("2024-05-01 10:00", EventKind::Alert, "Paged"),
+        )
+        .await
+        .expect("event");
+    moved(&mut last, mark(p.key).await, "add event");
+    let mut ef = e.fields.clone();
+    ef.description = "Paged by the error-rate alert".parse().expect("text");
+    let e2 = store
+        .edit_event(BY, p.key, e.id, e.version, ef)
+        .await
+        .expect("edit event");
+    moved(&mut last, mark(p.key).await, "edit event");
+    store
+        .set_event_hidden(BY, p.key, e2.id, true)
+        .await
+        .expect("hide");
+    moved(&mut last, mark(p.key).await, "hide event");
+    store
+        .insert_events(
+            BY,
+            p.key,
+            vec![imported("2024-05-01 10:01", "slack", "m1", "hello")],
+        )
+        .await
+        .expect("bulk");
+    moved(&mut last, mark(p.key).await, "bulk insert");
+    let a = store
+        .add_action(BY, p.key, action("Alert on expiry", "Bo", "2024-06-01"))
+        .await
+        .expect("action");
+    moved(&mut last, mark(p.key).await, "add action");
+    let mut af = a.fields.clone();
+    af.description = "Thirty days ahead".into();
+    let a2 = store
+        .update_action(BY, a.id, a.version, af)
+        .await
+        .expect("update action");
+    moved(&mut last, mark(p.key).await, "update action");
+    store
+        .add_progress(
+            BY,
+            a2.id,
+            ProgressUpdate {
+                at: moment("2024-05-20 09:00:00").at(),
+                author: "Bo".parse().expect("name"),
+                note: "Drafted".parse().expect("line"),
+                new_check_in: None,
+            },
+        )
+        .await
+        .expect("progress");
+    moved(&mut last, mark(p.key).await, "progress");
+    let who = store
+        .add_participant(
+            BY,
+            p.key,
+            ParticipantFields::new("Bo".parse().expect("name"), Role::Responder),
+        )
+        .await
+        .expect("participant");
+    moved(&mut last, mark(p.key).await, "add participant");
+    let mut wf = who.fields.clone();
+    wf.attended = true;
+    store
+        .update_participant(BY, p.key, who.id, who.version, wf)
+        .await
+        .expect("update participant");
+    moved(&mut last, mark(p.key).await, "update participant");
+
+    // Another postmortem's writes do not touch this one's mark.
+    let before = mark(p.key).await;
+    let mut of = other.fields.clone();
+    of.summary = "Elsewhere".into();
+    store
+        .update_postmortem(BY, other.key, other.version, of)
+        .await
+        .expect("other update");
+    assert_eq!(mark(p.key).await, before);
 }
 
 pub async fn search_ranks_and_filters(store: Arc<dyn Store>) {

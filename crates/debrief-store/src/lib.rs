@@ -353,6 +353,14 @@ pub trait Store: Accounts + jobs::Jobs + Channels + Send + Sync + std::fmt::Debu
     /// Every recorded change to the postmortem and its parts, oldest first.
     async fn revisions(&self, key: Key) -> Result<Vec<Revision>>;
 
+    /// The id of the postmortem's newest revision (`None` if it has none), `NotFound` for an
+    /// unknown key. Every write to a postmortem or any of its parts records a revision in its
+    /// transaction, and revision ids only grow (within one postmortem, in commit order), so this
+    /// changes with every change to the postmortem and never comes back to an earlier value: a
+    /// reader can tell from it, in one small query, whether what it read before is still
+    /// current. Read it *before* the data it vouches for.
+    async fn latest_revision(&self, key: Key) -> Result<Option<i64>>;
+
     /// Full-text search over titles, summaries, impact, timeline text, factors and lessons,
     /// best match first, with the listing filters.
     async fn search(

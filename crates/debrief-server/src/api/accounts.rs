@@ -150,6 +150,7 @@ pub async fn change_user(
             },
         )
         .await?;
+    state.callers().forget_user(user.id);
     Ok(axum::Json(user))
 }
 
@@ -278,7 +279,7 @@ pub async fn revoke_token(
             .require(Access::Admin)
             .map_err(|_| ApiError::not_found(format!("token {}", id.0)))?;
     }
-    Ok(axum::Json(
-        state.store().revoke_token(id, state.now()).await?,
-    ))
+    let revoked = state.store().revoke_token(id, state.now()).await?;
+    state.callers().forget_token(id);
+    Ok(axum::Json(revoked))
 }

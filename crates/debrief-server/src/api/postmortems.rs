@@ -1,6 +1,9 @@
 //! Postmortems: list, create, import, read, replace, patch, status, readiness, revisions,
 //! restore, export and search.
 
+use std::sync::Arc;
+
+use axum::body::Bytes;
 use axum::extract::{Path, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -17,6 +20,7 @@ use debrief_store::{PostmortemFilter, PostmortemSummary, SearchHit, SearchQuery}
 use super::body::{Json, json_value, parse, patched};
 use super::{given, if_match, key, versioned, visible};
 use crate::auth::{ApiCaller, Caller};
+use crate::cache::{JsonBody, Seen, document_etag};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
@@ -275,14 +279,77 @@ async fn visible_document(
     }
 }
 
+/// The JSON document of a postmortem the caller may see, as cached for its newest revision
+/// (rendered again when the postmortem changed: see [`crate::cache`]); with that revision.
+pub async fn document_json(
+    state: &AppState,
+    caller: &Caller,
+    key: debrief_core::Key,
+) -> ApiResult<(i64, Arc<JsonBody>)> {
+    // The revision first: what is read after it is at least as new.
+    let mark = state.store().latest_revision(key).await?;
+    let slot = state.docs().slot(key, mark);
+    let json = state
+        .docs()
+        .json(&slot, async {
+            let doc = state.store().get_document(key).await?;
+            let body = serde_json::to_vec(&doc).map_err(ApiError::internal)?;
+            Ok(JsonBody {
+                seen: Seen {
+                    status: doc.status,
+                    participants: doc.participants,
+                },
+                body: Bytes::from(body),
+            })
+        })
+        .await?;
+    if json.seen.visible_to(caller) {
+        Ok((slot.mark, json))
+    } else {
+        Err(ApiError::not_found(format!("postmortem {key}")))
+    }
+}
+
+/// The whole postmortem as JSON, with an `ETag` of its newest revision; `If-None-Match` with
+/// that tag is answered `304 Not Modified` (after the same visibility check).
 pub async fn document(
     State(state): State<AppState>,
     ApiCaller(caller): ApiCaller,
     Path(k): Path<String>,
-) -> ApiResult<axum::Json<PostmortemDocument>> {
-    Ok(axum::Json(
-        visible_document(&state, &caller, key(&k)?).await?,
-    ))
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let (mark, json) = document_json(&state, &caller, key(&k)?).await?;
+    Ok(json_response(&headers, mark, &json))
+}
+
+/// A cached JSON document as an answer: `304` when the client holds this revision.
+fn json_response(headers: &HeaderMap, mark: i64, json: &JsonBody) -> Response {
+    let etag = (mark > 0).then(|| document_etag(mark));
+    let fresh = etag.as_deref().is_some_and(|tag| {
+        headers
+            .get_all(header::IF_NONE_MATCH)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(|t| t.trim().trim_start_matches("W/"))
+            .any(|t| t == tag || t == "*")
+    });
+    let mut response = if fresh {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        (
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )],
+            json.body.clone(),
+        )
+            .into_response()
+    };
+    if let Some(value) = etag.and_then(|t| HeaderValue::from_str(&t).ok()) {
+        response.headers_mut().insert(header::ETAG, value);
+    }
+    response
 }
 
 #[derive(Debug, Deserialize)]
@@ -296,6 +363,7 @@ pub async fn export(
     ApiCaller(caller): ApiCaller,
     Path(k): Path<String>,
     Query(q): Query<ExportQuery>,
+    headers: HeaderMap,
 ) -> ApiResult<Response> {
     let key = key(&k)?;
     let zone = match given(&q.zone) {
@@ -304,6 +372,10 @@ pub async fn export(
             .map_err(|e| ApiError::invalid("zone", e.message))?,
         None => state.config().zone.clone(),
     };
+    if given(&q.format) == Some("json") {
+        let (mark, json) = document_json(&state, &caller, key).await?;
+        return Ok(json_response(&headers, mark, &json));
+    }
     let doc = visible_document(&state, &caller, key).await?;
     match given(&q.format).unwrap_or("markdown") {
         "markdown" | "md" => Ok((
@@ -320,7 +392,6 @@ pub async fn export(
             debrief_markdown::export(&doc, &zone),
         )
             .into_response()),
-        "json" => Ok(axum::Json(doc).into_response()),
         other => Err(ApiError::invalid(
             "format",
             format!("{other:?} is not an export format: expected markdown or json"),

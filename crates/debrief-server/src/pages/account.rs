@@ -201,10 +201,11 @@ pub async fn logout(
     if let Err(r) = form.check_csrf(&caller) {
         return r;
     }
-    if let auth::Via::Session { hash, .. } = &caller.via
-        && let Err(e) = state.store().delete_session(hash).await
-    {
-        return error_page(&e.into(), Some(&caller));
+    if let auth::Via::Session { hash, .. } = &caller.via {
+        if let Err(e) = state.store().delete_session(hash).await {
+            return error_page(&e.into(), Some(&caller));
+        }
+        state.callers().forget_session(hash);
     }
     let mut r = Redirect::to("/login").into_response();
     r.headers_mut()
@@ -527,7 +528,10 @@ pub async fn revoke_token(
         );
     }
     match state.store().revoke_token(id, state.now()).await {
-        Ok(_) => Redirect::to(if mine { "/tokens" } else { "/admin" }).into_response(),
+        Ok(_) => {
+            state.callers().forget_token(id);
+            Redirect::to(if mine { "/tokens" } else { "/admin" }).into_response()
+        }
         Err(e) => error_page(&e.into(), Some(&caller)),
     }
 }
@@ -740,6 +744,7 @@ pub async fn change_user(
         .await
     {
         Ok(u) => {
+            state.callers().forget_user(u.id);
             admin_view(
                 &state,
                 &caller,

@@ -20,7 +20,8 @@ use debrief_core::{
     Access, ActionFields, ActionId, ActionItem, ActionStatus, Actor, Entity, EventFields, EventId,
     EventKind, FactorCategory, KeyMoment, Label, LessonKind, Line, Name, Outcome, Participant,
     ParticipantFields, ParticipantId, Postmortem, PostmortemFields, Priority, ProgressUpdate,
-    Question, Revision, Role, Severity, Status, Text, TimelineEvent, Title, Url, Version, Zone,
+    Question, Revision, Role, Severity, Status, Text, TimelineEvent, Title, Url, UserRole, Version,
+    Zone,
 };
 use debrief_store::{ActionFilter, EventQuery, StoreError};
 
@@ -29,6 +30,7 @@ use super::{FormData, PageCaller, error_page, render};
 use crate::api::postmortems::{Readiness, fields_at, readiness_of};
 use crate::api::visible;
 use crate::auth::Caller;
+use crate::cache::{PageBody, PageVariant, Seen};
 use crate::error::ApiError;
 use crate::markdown;
 use crate::state::AppState;
@@ -502,7 +504,7 @@ pub struct Transition {
 }
 
 #[derive(Debug, Template)]
-#[template(path = "postmortem.html")]
+#[template(path = "postmortem.html", whitespace = "minimize")]
 pub struct PmPage {
     pub nav: Nav,
     pub key: String,
@@ -961,34 +963,74 @@ fn transitions(status: Status) -> Vec<Transition> {
     out
 }
 
-/// Builds the whole page, with `outcome` describing a form to draw again.
+/// What the page shows besides the postmortem's own fields.
+struct Parts {
+    events: Vec<TimelineEvent>,
+    actions: Vec<ActionItem>,
+    participants: Vec<Participant>,
+    revisions: Vec<Revision>,
+}
+
+async fn load_parts(
+    state: &AppState,
+    key: debrief_core::Key,
+    include_hidden: bool,
+) -> Result<Parts, ApiError> {
+    let store = state.store();
+    Ok(Parts {
+        events: store
+            .list_events(key, EventQuery { include_hidden })
+            .await?,
+        actions: store
+            .list_actions(&ActionFilter {
+                postmortem: Some(key),
+                ..ActionFilter::default()
+            })
+            .await?,
+        participants: store.list_participants(key).await?,
+        revisions: store.revisions(key).await?,
+    })
+}
+
+/// Builds the whole page for this caller, with `outcome` describing a form to draw again.
 async fn page_view(
     state: &AppState,
     caller: &Caller,
     pm: &Postmortem,
     outcome: &Outcome_,
 ) -> Result<PmPage, ApiError> {
-    let zone = &state.config().zone;
-    let store = state.store();
     let can_write = caller.can_write();
-    let events = store
-        .list_events(
-            pm.key,
-            EventQuery {
-                include_hidden: can_write,
-            },
-        )
-        .await?;
-    let actions = store
-        .list_actions(&ActionFilter {
-            postmortem: Some(pm.key),
-            ..ActionFilter::default()
-        })
-        .await?;
-    let participants = store.list_participants(pm.key).await?;
-    let revisions = store.revisions(pm.key).await?;
-    let readiness = readiness_of(pm, &events, &participants);
+    let parts = load_parts(state, pm.key, can_write).await?;
     let today = crate::api::actions::today(state);
+    Ok(build_page(
+        state,
+        Nav::of(Some(caller), ""),
+        can_write,
+        today,
+        pm,
+        &parts,
+        outcome,
+    ))
+}
+
+/// The page of `pm` as a reader with `nav` and `can_write` sees it on `today`.
+fn build_page(
+    state: &AppState,
+    nav: Nav,
+    can_write: bool,
+    today: jiff::civil::Date,
+    pm: &Postmortem,
+    parts: &Parts,
+    outcome: &Outcome_,
+) -> PmPage {
+    let zone = &state.config().zone;
+    let Parts {
+        events,
+        actions,
+        participants,
+        revisions,
+    } = parts;
+    let readiness = readiness_of(pm, events, participants);
 
     let form_for = |id: &str, values: HashMap<String, String>, version: i64, base: String| -> F {
         let mine = outcome.form == id;
@@ -1044,7 +1086,7 @@ async fn page_view(
         .collect();
 
     let mut people: Vec<String> = Vec::new();
-    for e in &events {
+    for e in events {
         if let Some(who) = &e.fields.account_of
             && !e.fields.account.is_empty()
             && !people.contains(&who.to_string())
@@ -1278,8 +1320,8 @@ async fn page_view(
         m
     };
 
-    Ok(PmPage {
-        nav: Nav::of(Some(caller), ""),
+    PmPage {
+        nav,
         key: pm.key.to_string(),
         version: pm.version.0,
         title: p.title.to_string(),
@@ -1353,7 +1395,7 @@ async fn page_view(
             String::new()
         } else {
             view::Measure::of(&debrief_core::followthrough::measure(
-                &actions,
+                actions.iter(),
                 today,
                 zone.tz(),
             ))
@@ -1361,7 +1403,7 @@ async fn page_view(
         },
         participants: participant_views,
         revisions: revision_rows,
-        lint: lint_rows(state, pm, &events, &actions, &participants),
+        lint: lint_rows(state, pm, events, actions, participants),
         readiness,
         transitions: if can_write {
             transitions(pm.status)
@@ -1398,7 +1440,7 @@ async fn page_view(
             .map(|k| k.as_str())
             .collect::<Vec<_>>()
             .join(", "),
-    })
+    }
 }
 
 fn account_html(e: &EventFields) -> String {
@@ -1493,19 +1535,90 @@ pub async fn page(
     Path(key): Path<String>,
     axum::extract::Query(q): axum::extract::Query<EditQuery>,
 ) -> Response {
-    let pm = match key_of(&key) {
-        Ok(k) => visible(&state, &caller, k).await,
-        Err(e) => Err(e),
+    let key = match key_of(&key) {
+        Ok(k) => k,
+        Err(e) => return error_page(&e, Some(&caller)),
     };
-    match pm {
+    let edit = q.edit.unwrap_or_default();
+    if edit.is_empty() {
+        return match cached_page(&state, &caller, key).await {
+            Ok(html) => (StatusCode::OK, axum::response::Html(html)).into_response(),
+            Err(e) => error_page(&e, Some(&caller)),
+        };
+    }
+    // A form opened on request is this reader's own page: drawn for them alone.
+    match visible(&state, &caller, key).await {
         Ok(pm) => {
             let outcome = Outcome_ {
-                form: q.edit.unwrap_or_default(),
+                form: edit,
                 ..Outcome_::default()
             };
             respond(&state, &caller, &pm, StatusCode::OK, outcome).await
         }
         Err(e) => error_page(&e, Some(&caller)),
+    }
+}
+
+/// The page as `caller` sees it, drawn once per revision of the postmortem, role and day and
+/// kept (see [`crate::cache`]); the caller's CSRF token and name are filled in.
+async fn cached_page(
+    state: &AppState,
+    caller: &Caller,
+    key: debrief_core::Key,
+) -> Result<String, ApiError> {
+    // The revision first: what is read after it is at least as new.
+    let mark = state.store().latest_revision(key).await?;
+    let slot = state.docs().slot(key, mark);
+    let variant = PageVariant {
+        role: caller.user.role,
+        today: crate::api::actions::today(state),
+    };
+    let page = state
+        .docs()
+        .page(&slot, variant, async {
+            let pm = state.store().get_postmortem(key).await?;
+            let mut parts = load_parts(state, key, true).await?;
+            let seen = Seen {
+                status: pm.status,
+                participants: parts
+                    .participants
+                    .iter()
+                    .map(|p| p.fields.clone())
+                    .collect(),
+            };
+            let can_write = variant.role.allows(Access::Write);
+            if !can_write {
+                parts.events.retain(|e| !e.fields.hidden);
+            }
+            let (csrf, user) = PageBody::markers();
+            let nav = Nav {
+                signed_in: true,
+                user: user.to_owned(),
+                role: variant.role.to_string(),
+                is_admin: variant.role == UserRole::Admin,
+                can_write,
+                csrf: csrf.to_owned(),
+                current: "",
+            };
+            let view = build_page(
+                state,
+                nav,
+                can_write,
+                variant.today,
+                &pm,
+                &parts,
+                &Outcome_::default(),
+            );
+            let html = view
+                .render()
+                .map_err(|e| ApiError::internal(format!("template: {e}")))?;
+            Ok(PageBody::cut(seen, &html))
+        })
+        .await?;
+    if page.seen.visible_to(caller) {
+        Ok(page.fill(caller.csrf(), caller.user.name.as_str()))
+    } else {
+        Err(ApiError::not_found(format!("postmortem {key}")))
     }
 }
 

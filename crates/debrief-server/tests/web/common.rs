@@ -39,6 +39,8 @@ pub struct App {
     pub state: AppState,
     /// An admin-scoped token of the admin.
     pub token: String,
+    /// The SQLite file, for a second store on it (another instance).
+    pub db: PathBuf,
     _dir: TempDir,
 }
 
@@ -49,9 +51,8 @@ impl App {
 
     pub async fn start_with(config: Config) -> App {
         let dir = TempDir::new("app");
-        let store = SqliteStore::open(&dir.0.join("debrief.db"))
-            .await
-            .expect("open store");
+        let db = dir.0.join("debrief.db");
+        let store = SqliteStore::open(&db).await.expect("open store");
         let state = AppState::new(Arc::new(store), config, Arc::new(SystemClock));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -91,6 +92,7 @@ impl App {
             base: format!("http://{addr}"),
             state,
             token,
+            db,
             _dir: dir,
         }
     }

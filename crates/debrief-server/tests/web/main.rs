@@ -2,6 +2,8 @@
 //! directory, random loopback port). One test binary, so the harness is compiled once.
 
 mod api;
+mod cache;
+mod callers;
 mod common;
 mod notify_pages;
 mod pages;
