@@ -1,7 +1,8 @@
 //! `debrief-bench`: generates an archive of postmortems and measures a store on it — bulk insert
 //! rate, `get` of a postmortem with 500 events, and search latency for realistic queries.
 //!
-//! Usage: `debrief-bench --database URL [--postmortems N] [--events N] [--seed N]`.
+//! Usage: `debrief-bench --database URL [--postmortems N] [--events N] [--seed N] [--only search]`.
+//! `--only search` measures search alone on an existing archive (no 500-event postmortem added).
 //! The archive is synthetic but shaped like real write-ups: services, symptoms, causes and
 //! timeline lines drawn from fixed vocabularies with a seeded generator, so runs are repeatable.
 
@@ -278,6 +279,8 @@ struct Args {
     postmortems: usize,
     events: usize,
     seed: u64,
+    /// Only this measurement (`search`), on an existing archive.
+    only: Option<String>,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -286,6 +289,7 @@ fn parse_args() -> Result<Args, String> {
         postmortems: 100_000,
         events: 50,
         seed: 42,
+        only: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -300,12 +304,15 @@ fn parse_args() -> Result<Args, String> {
             "--postmortems" => args.postmortems = number()?,
             "--events" => args.events = number()?,
             "--seed" => args.seed = u64::try_from(number()?).unwrap_or(42),
+            "--only" if value == "search" => args.only = Some(value.clone()),
+            "--only" => return Err(format!("--only: {value:?} is not a measurement (search)")),
             _ => return Err(format!("unknown option {flag}")),
         }
     }
     if args.database.is_empty() {
         return Err(
-            "usage: debrief-bench --database URL [--postmortems N] [--events N] [--seed N]".into(),
+            "usage: debrief-bench --database URL [--postmortems N] [--events N] [--seed N] [--only search]"
+                .into(),
         );
     }
     Ok(args)
@@ -489,11 +496,18 @@ async fn run(args: Args) -> Result<(), String> {
         println!("archive: reusing the existing archive in {}", args.database);
     }
 
-    // get of a postmortem with 500 events.
+    if args.only.is_none() {
+        measure_get(&store, &mut rng, &args).await?;
+    }
+    measure_search(&store).await
+}
+
+/// `get` of a postmortem with 500 events (added to the archive for it).
+async fn measure_get(store: &Arc<dyn Store>, rng: &mut Rng, args: &Args) -> Result<(), String> {
     let big = store
         .import_document(
             "bench",
-            generate(&mut rng, args.postmortems + 1, 500).map_err(|e| e.to_string())?,
+            generate(rng, args.postmortems + 1, 500).map_err(|e| e.to_string())?,
         )
         .await
         .map_err(|e| e.to_string())?;
@@ -520,7 +534,11 @@ async fn run(args: Args) -> Result<(), String> {
         ms(percentile(&times, 95.0))
     );
 
-    // Search: 20 queries, each run 10 times after a warm-up.
+    Ok(())
+}
+
+/// Search: 20 queries, each run 10 times after a warm-up.
+async fn measure_search(store: &Arc<dyn Store>) -> Result<(), String> {
     let mut all = Vec::new();
     for q in QUERIES {
         let query = SearchQuery::parse(q).map_err(|e| e.to_string())?;
