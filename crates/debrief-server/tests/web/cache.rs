@@ -259,7 +259,9 @@ async fn cached_pages_keep_each_readers_details_and_the_visibility_rules() {
         input_value(&eve_html, "csrf").as_deref(),
         Some(eve_csrf.as_str())
     );
-    assert!(eve_html.contains("title=\"Your account: notifications and API tokens\">Eve Editor</a>"));
+    assert!(
+        eve_html.contains("title=\"Your account: notifications and API tokens\">Eve Editor</a>")
+    );
     assert!(
         !eve_html.contains(&ada_csrf),
         "never another reader's token"
@@ -292,7 +294,9 @@ async fn cached_pages_keep_each_readers_details_and_the_visibility_rules() {
     );
     assert!(!html.contains("Edit summary"), "no edit forms for a viewer");
     assert!(
-        html.contains("title=\"Your account: notifications and API tokens\">Vic &#60;Viewer&#62;</a>"),
+        html.contains(
+            "title=\"Your account: notifications and API tokens\">Vic &#60;Viewer&#62;</a>"
+        ),
         "the reader's name, escaped"
     );
     assert!(!html.contains("Vic <Viewer>"));
