@@ -25,6 +25,16 @@ impl CliError {
         CliError::Failed(message.into())
     }
 
+    /// A value assembled from several flags that fails its check: the error's field is the flag
+    /// (`check_in` → `--check-in`).
+    pub fn bad_field(err: &ParseError) -> CliError {
+        CliError::Usage(format!(
+            "--{}: {}",
+            err.field.replace('_', "-"),
+            err.message
+        ))
+    }
+
     /// A value given on the command line that does not parse, naming its flag.
     pub fn bad_flag(flag: &str, err: &ParseError) -> CliError {
         CliError::Usage(format!("{flag}: {}", err.message))

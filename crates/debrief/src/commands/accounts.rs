@@ -119,7 +119,7 @@ fn password() -> Result<String> {
     Ok(input.lines().next().unwrap_or_default().to_owned())
 }
 
-async fn find(ctx: &Ctx, email: &debrief_core::Email) -> Result<User> {
+pub(super) async fn find(ctx: &Ctx, email: &debrief_core::Email) -> Result<User> {
     ctx.store
         .credentials(email)
         .await?

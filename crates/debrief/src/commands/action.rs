@@ -18,10 +18,6 @@ pub async fn run(ctx: &Ctx, c: ActionCommand) -> Result<()> {
     }
 }
 
-fn invalid(e: &debrief_core::ParseError) -> CliError {
-    CliError::usage(format!("--{}: {}", e.field.replace('_', "-"), e.message))
-}
-
 async fn add(ctx: &Ctx, a: ActionAddArgs) -> Result<()> {
     require(ctx, a.key).await?;
     let mut f = ActionFields::new(a.title, a.category, a.owner, a.check_in);
@@ -32,7 +28,7 @@ async fn add(ctx: &Ctx, a: ActionAddArgs) -> Result<()> {
     f.tracker = a.tracker;
     f.estimated_cost = a.cost;
     f.smart.success_criterion = a.success.unwrap_or_default();
-    f.validate().map_err(|e| invalid(&e))?;
+    f.validate().map_err(|e| CliError::bad_field(&e))?;
     let item = ctx.store.add_action(&ctx.by, a.key, f).await?;
     render::emit(&format!(
         "Added action #{} to {}: {} (owner {}, check-in {})\n",
@@ -40,18 +36,22 @@ async fn add(ctx: &Ctx, a: ActionAddArgs) -> Result<()> {
     ))
 }
 
+/// The action board's filter of `debrief action list` and `debrief actions`.
+pub(super) fn filter(ctx: &Ctx, a: &ActionListArgs) -> ActionFilter {
+    ActionFilter {
+        postmortem: a.postmortem,
+        owner: a.owner.as_ref().map(|o| o.to_string()),
+        status: a.status,
+        overdue_on: a.overdue.as_ref().map(|d| d.resolve(&ctx.zone)),
+    }
+}
+
 pub(super) async fn list(ctx: &Ctx, a: ActionListArgs) -> Result<()> {
     if let Some(key) = a.postmortem {
         require(ctx, key).await?;
     }
     let today = args::today(&ctx.zone);
-    let filter = ActionFilter {
-        postmortem: a.postmortem,
-        owner: a.owner.map(|o| o.to_string()),
-        status: a.status,
-        overdue_on: a.overdue.map(|d| d.resolve(&ctx.zone)),
-    };
-    let items = ctx.store.list_actions(&filter).await?;
+    let items = ctx.store.list_actions(&filter(ctx, &a)).await?;
     if a.json.json {
         return render::emit(&render::json(&items)?);
     }
@@ -140,7 +140,8 @@ async fn update(ctx: &Ctx, a: ActionUpdateArgs) -> Result<()> {
         given = true;
     }
     if let Some(s) = a.status {
-        f.status = ActionStatus::parse(s.as_str(), a.reason.as_deref()).map_err(|e| invalid(&e))?;
+        f.status = ActionStatus::parse(s.as_str(), a.reason.as_deref())
+            .map_err(|e| CliError::bad_field(&e))?;
         given = true;
     }
     if a.reason.is_some() && !matches!(f.status, ActionStatus::Declined { .. }) {
@@ -160,7 +161,7 @@ async fn update(ctx: &Ctx, a: ActionUpdateArgs) -> Result<()> {
     if let (Some(d), Some(_)) = (a.check_in, &a.note) {
         after_note.check_in = d;
     }
-    after_note.validate().map_err(|e| invalid(&e))?;
+    after_note.validate().map_err(|e| CliError::bad_field(&e))?;
     let mut lines = Vec::new();
     if given {
         let expected = a.if_version.map_or(current.version, Version);

@@ -7,7 +7,6 @@ use debrief_core::notify::{
     Channel, ChannelFields, ChannelTarget, Preferences, SmtpSettings, Topic,
 };
 use debrief_server::api::notify::{FollowThroughReport, report, test_send};
-use debrief_store::ActionFilter;
 
 use super::Ctx;
 use crate::args;
@@ -36,10 +35,6 @@ async fn find(ctx: &Ctx, name: &str) -> Result<Channel> {
                 "there is no channel named {name:?} (see debrief channel list)"
             ))
         })
-}
-
-fn invalid(e: &debrief_core::ParseError) -> CliError {
-    CliError::usage(format!("--{}: {}", e.field.replace('_', "-"), e.message))
 }
 
 pub async fn channel(ctx: &Ctx, c: ChannelCommand) -> Result<()> {
@@ -72,7 +67,7 @@ pub async fn channel(ctx: &Ctx, c: ChannelCommand) -> Result<()> {
                     },
                 ),
             };
-            f.validate().map_err(|e| invalid(&e))?;
+            f.validate().map_err(|e| CliError::bad_field(&e))?;
             let c = ctx.store.create_channel(f, jiff::Timestamp::now()).await?;
             render::emit(&format!(
                 "Added channel {} (#{}): {}; carries {}{}.\nTry it: debrief channel test {}{}\n",
@@ -192,12 +187,7 @@ async fn set_enabled(ctx: &Ctx, name: &str, enabled: bool) -> Result<()> {
 
 /// `debrief user notify EMAIL [--topics …]`.
 pub async fn user_topics(ctx: &Ctx, a: UserNotifyArgs) -> Result<()> {
-    let user = ctx
-        .store
-        .credentials(&a.email)
-        .await?
-        .map(|c| c.user)
-        .ok_or_else(|| CliError::failed(format!("there is no user with email {}", a.email)))?;
+    let user = super::accounts::find(ctx, &a.email).await?;
     let prefs = match a.topics {
         Some(topics) => {
             let p = Preferences { topics };
@@ -231,13 +221,10 @@ pub async fn actions(ctx: &Ctx, a: ActionsArgs) -> Result<()> {
     }
     let l = a.list;
     let today = args::today(&ctx.zone);
-    let filter = ActionFilter {
-        postmortem: l.postmortem,
-        owner: l.owner.map(|o| o.to_string()),
-        status: l.status,
-        overdue_on: l.overdue.map(|d| d.resolve(&ctx.zone)),
-    };
-    let items = ctx.store.list_actions(&filter).await?;
+    let items = ctx
+        .store
+        .list_actions(&super::action::filter(ctx, &l))
+        .await?;
     let r = report(ctx.store.as_ref(), &items, today, ctx.zone.tz())
         .await
         .map_err(|e| CliError::failed(e.message))?;

@@ -76,9 +76,7 @@ async fn add(ctx: &Ctx, a: EventAddArgs) -> Result<()> {
     let kind = a.kind.unwrap_or(EventKind::Milestone);
     let mut event = EventFields::new(at, kind, a.text);
     apply(&a.details, &mut event);
-    event
-        .validate()
-        .map_err(|e| CliError::usage(format!("--{}: {}", e.field.replace('_', "-"), e.message)))?;
+    event.validate().map_err(|e| CliError::bad_field(&e))?;
     let e = ctx.store.add_event(&ctx.by, a.key, event).await?;
     let mut msg = format!(
         "Added event #{} to {} at {}: {}",
