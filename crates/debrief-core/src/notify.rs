@@ -449,6 +449,14 @@ impl ChannelInput {
     /// The channel, checked: what its kind needs is given, nothing of another kind is, and
     /// [`ChannelFields::validate`] passes. Errors name the field.
     pub fn into_fields(self) -> Result<ChannelFields, ParseError> {
+        let fields = self.build()?;
+        fields.validate()?;
+        Ok(fields)
+    }
+
+    /// The channel with what its kind needs and nothing of another kind, not yet validated as
+    /// a whole (an edit first puts back the secrets it echoed as `********`).
+    pub fn build(self) -> Result<ChannelFields, ParseError> {
         let required = |field: &str| ParseError::new(field, "is required");
         let name = self.name.ok_or_else(|| required("name"))?;
         let kind = self
@@ -509,15 +517,13 @@ impl ChannelInput {
                 format!("is not used by a {kind} channel"),
             ));
         }
-        let fields = ChannelFields {
+        Ok(ChannelFields {
             name,
             target,
             topics: self.topics.unwrap_or_default(),
             owners: self.owners,
             enabled: self.enabled.unwrap_or(true),
-        };
-        fields.validate()?;
-        Ok(fields)
+        })
     }
 }
 

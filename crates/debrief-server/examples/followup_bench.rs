@@ -25,7 +25,7 @@ use debrief_core::notify::{Channel, ChannelFields, ChannelTarget, Topics};
 use debrief_core::{
     ActionDocument, ActionFields, PostmortemDocument, PostmortemFields, Question, Severity, Status,
 };
-use debrief_server::jobs::{Deliver, Outgoing, run_once, scan_once};
+use debrief_server::jobs::{Deliver, Outgoing, drain, scan_once};
 use debrief_server::{AppState, Config, SystemClock};
 use debrief_store::DynStore;
 use debrief_store_postgres::PostgresStore;
@@ -234,16 +234,7 @@ async fn drain_bench(url: &str, n: usize) -> Result<(), Error> {
         ms(t.elapsed())
     );
     let work = |state: AppState, worker: &'static str| {
-        tokio::spawn(async move {
-            let mut ran = 0;
-            loop {
-                let o = run_once(&state, worker).await?;
-                if o.claimed == 0 {
-                    return Ok::<usize, debrief_store::StoreError>(ran);
-                }
-                ran += o.claimed;
-            }
-        })
+        tokio::spawn(async move { drain(&state, worker).await.map(|o| o.claimed) })
     };
     let t = Instant::now();
     let one = work(a, "bench-a");

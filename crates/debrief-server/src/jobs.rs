@@ -310,10 +310,7 @@ fn read<T: serde::de::DeserializeOwned>(job: &Job) -> Result<T, String> {
 
 /// The link to a postmortem's page.
 pub fn link(state: &AppState, key: Key) -> String {
-    format!(
-        "{}/pm/{key}",
-        state.config().public_url.trim_end_matches('/')
-    )
+    state.config().link(&format!("/pm/{key}"))
 }
 
 /// Turns one reminder, if it is still due, into a `send` job per destination.
@@ -693,10 +690,7 @@ fn digest_outgoing(
         event: "digest".to_owned(),
         subject: message.subject,
         body: message.body,
-        link: Some(format!(
-            "{}/actions",
-            state.config().public_url.trim_end_matches('/')
-        )),
+        link: Some(state.config().link("/actions")),
         to_name: user.map(|_| team.to_owned()),
         postmortem: None,
         action: None,
@@ -734,6 +728,25 @@ pub fn worker_id() -> String {
         Err(_) => String::from("0"),
     };
     format!("{host}-{}-{suffix}", std::process::id())
+}
+
+/// Runs the worker as `worker` until nothing is due now (the sends a `notify` or `digest` job
+/// enqueues included); the outcomes added up. Failed jobs wait for their backoff and unstarted
+/// ones for their lease: neither is claimable again at once, so this ends.
+pub async fn drain(state: &AppState, worker: &str) -> Result<RunOutcome, StoreError> {
+    let mut total = RunOutcome::default();
+    loop {
+        let o = run_once(state, worker).await?;
+        total.claimed += o.claimed;
+        total.delivered += o.delivered;
+        total.planned += o.planned;
+        total.skipped += o.skipped;
+        total.failed += o.failed;
+        total.lost += o.lost;
+        if o.claimed == 0 {
+            return Ok(total);
+        }
+    }
 }
 
 /// The scan loop: a scan every `scan_interval`, forever.
@@ -780,20 +793,7 @@ pub async fn work(store: DynStore, config: Config, once: bool) -> Result<RunOutc
     if once {
         let scan = scan_once(&state).await?;
         tracing::info!(due = scan.due, enqueued = scan.enqueued, "reminder scan");
-        let mut total = RunOutcome::default();
-        loop {
-            let o = run_once(&state, &worker).await?;
-            total.claimed += o.claimed;
-            total.delivered += o.delivered;
-            total.skipped += o.skipped;
-            total.failed += o.failed;
-            total.lost += o.lost;
-            // Failed jobs wait for their backoff and unstarted ones for their lease: neither is
-            // claimable again now, so this ends.
-            if o.claimed == 0 {
-                return Ok(total);
-            }
-        }
+        return drain(&state, &worker).await;
     }
     tracing::info!(worker = %worker, "debrief worker started");
     tokio::select! {

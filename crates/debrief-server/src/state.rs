@@ -55,6 +55,13 @@ pub struct Config {
     pub caller_ttl: std::time::Duration,
 }
 
+impl Config {
+    /// An absolute link to `path` (`/pm/PM-3`) at the address people use.
+    pub fn link(&self, path: &str) -> String {
+        format!("{}{path}", self.public_url.trim_end_matches('/'))
+    }
+}
+
 impl Default for Config {
     fn default() -> Config {
         Config {

@@ -21,7 +21,7 @@ use debrief_core::{
     ActionFields, ActionItem, ActionStatus, Moment, ParticipantFields, PostmortemFields,
     ProgressUpdate, Question, Role, Severity, Zone,
 };
-use debrief_server::jobs::{Deliver, Outgoing, RunOutcome, run_once, scan_once};
+use debrief_server::jobs::{self, Deliver, Outgoing, RunOutcome, run_once, scan_once};
 use debrief_server::{AppState, Clock, Config};
 use debrief_store::{DynStore, JobFilter, JobState};
 use debrief_store_postgres::{PgConnectOptions, PostgresStore};
@@ -125,21 +125,9 @@ impl Deliver for Recorder {
     }
 }
 
-/// Runs the worker until nothing is due; the outcomes added up.
+/// Runs the worker until nothing is due.
 async fn drain(app: &AppState, worker: &str) -> RunOutcome {
-    let mut total = RunOutcome::default();
-    loop {
-        let o = run_once(app, worker).await.expect("run");
-        total.claimed += o.claimed;
-        total.delivered += o.delivered;
-        total.planned += o.planned;
-        total.skipped += o.skipped;
-        total.failed += o.failed;
-        total.lost += o.lost;
-        if o.claimed == 0 {
-            return total;
-        }
-    }
+    jobs::drain(app, worker).await.expect("run")
 }
 
 /// An email channel (each person at their address) and a team room carrying everything; the

@@ -23,7 +23,7 @@ use debrief_core::notify::{
 use debrief_core::{
     ActionFields, ParticipantFields, PostmortemFields, Question, Role, Severity, UserRole,
 };
-use debrief_server::jobs::{RunOutcome, run_once, scan_once};
+use debrief_server::jobs::{self, RunOutcome, scan_once};
 use debrief_server::{AppState, Clock, Config};
 use debrief_store::{DynStore, JobFilter, JobState, NewUser};
 use debrief_store_sqlite::SqliteStore;
@@ -240,18 +240,7 @@ fn day(base: Date, offset: i32) -> Date {
 }
 
 async fn drain(app: &AppState) -> RunOutcome {
-    let mut total = RunOutcome::default();
-    loop {
-        let o = run_once(app, "test-worker").await.expect("run");
-        total.claimed += o.claimed;
-        total.delivered += o.delivered;
-        total.planned += o.planned;
-        total.skipped += o.skipped;
-        total.failed += o.failed;
-        if o.claimed == 0 {
-            return total;
-        }
-    }
+    jobs::drain(app, "test-worker").await.expect("run")
 }
 
 struct World {

@@ -47,7 +47,12 @@ pub async fn json_value(req: Request, state: &AppState) -> ApiResult<Value> {
         ));
     }
     let bytes = bytes(req, state).await?;
-    serde_json::from_slice(&bytes).map_err(|e| {
+    json_of(&bytes)
+}
+
+/// Parses a body as any JSON value; malformed JSON is 400 with line and column.
+pub fn json_of(bytes: &[u8]) -> ApiResult<Value> {
+    serde_json::from_slice(bytes).map_err(|e| {
         ApiError::bad_request(format!(
             "the body is not valid JSON: {e} (line {}, column {})",
             e.line(),

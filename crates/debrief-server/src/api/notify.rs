@@ -1,8 +1,6 @@
 //! Notifications over the API: the channels admins configure (with a test send), each person's
 //! choice of topics, and follow-through as a measure.
 
-use std::collections::BTreeMap;
-
 use axum::extract::{Path, Query, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -109,26 +107,6 @@ pub fn keep_secrets(stored: &ChannelFields, mut new: ChannelFields) -> ChannelFi
     new
 }
 
-/// The same as [`keep_secrets`] for input not yet checked: a `********` echoed back is replaced
-/// by the stored secret before the input is validated.
-pub fn restore_secrets(stored: &ChannelFields, mut input: ChannelInput) -> ChannelInput {
-    let old = ChannelInput::from(stored);
-    if input.password.as_deref() == Some(REDACTED) {
-        input.password = old.password;
-    }
-    if input.secret.as_deref() == Some(REDACTED) {
-        input.secret = old.secret;
-    }
-    if input
-        .url
-        .as_ref()
-        .is_some_and(|u| u.as_str().ends_with(&format!("/{REDACTED}")))
-    {
-        input.url = old.url;
-    }
-    input
-}
-
 pub async fn patch_channel(
     State(state): State<AppState>,
     ApiCaller(caller): ApiCaller,
@@ -142,7 +120,8 @@ pub async fn patch_channel(
     let current = state.store().get_channel(id).await?;
     let shown = ChannelInput::from(&ChannelView::of(&current).channel.fields);
     let input: ChannelInput = patched(&shown, patch)?;
-    let fields = restore_secrets(&current.fields, input).into_fields()?;
+    let fields = keep_secrets(&current.fields, input.build()?);
+    fields.validate()?;
     let c = state
         .store()
         .update_channel(id, expected, fields, state.now())
@@ -199,10 +178,7 @@ pub async fn test_send(
             channel.fields.name.as_str(),
             channel.fields.topics
         ),
-        link: Some(format!(
-            "{}/settings/channels",
-            state.config().public_url.trim_end_matches('/')
-        )),
+        link: Some(state.config().link("/settings/channels")),
         to_name: None,
         postmortem: None,
         action: None,
@@ -227,9 +203,7 @@ pub async fn test_channel(
     let t: TestIn = if body.iter().all(u8::is_ascii_whitespace) {
         TestIn::default()
     } else {
-        let value: serde_json::Value = serde_json::from_slice(&body)
-            .map_err(|e| ApiError::bad_request(format!("the body is not JSON: {e}")))?;
-        super::body::parse(value)?
+        super::body::parse(super::body::json_of(&body)?)?
     };
     let channel = state.store().get_channel(id).await?;
     let to =
@@ -436,17 +410,6 @@ pub async fn retry_job(
         .map(JobId)
         .map_err(|_| ApiError::not_found(format!("job {id:?}")))?;
     Ok(axum::Json(state.store().retry_job(id, state.now()).await?))
-}
-
-/// How many of each, for a summary line: `{"on_time": 3, …}`.
-pub fn counts(m: &FollowThrough) -> BTreeMap<&'static str, usize> {
-    BTreeMap::from([
-        ("on_time", m.on_time),
-        ("late", m.late),
-        ("declined", m.declined),
-        ("open", m.open),
-        ("overdue", m.overdue),
-    ])
 }
 
 #[cfg(test)]

@@ -465,7 +465,10 @@ fn admin_only(caller: &Caller, form: Option<&FormData>) -> Result<(), Response> 
         .map_err(|e| error_page(&e, Some(caller)))
 }
 
-fn channel_id(raw: &str, caller: &Caller) -> Result<ChannelId, Response> {
+/// A form posted about one channel: its CSRF token and the admin role checked, and the channel
+/// id from the path.
+fn channel_form(caller: &Caller, form: &FormData, raw: &str) -> Result<ChannelId, Response> {
+    admin_only(caller, Some(form))?;
     raw.parse::<i64>().map(ChannelId).map_err(|_| {
         error_page(
             &ApiError::not_found(format!("channel {raw:?}")),
@@ -622,10 +625,7 @@ pub async fn edit_channel(
     Path(id): Path<String>,
     form: FormData,
 ) -> Response {
-    if let Err(r) = admin_only(&caller, Some(&form)) {
-        return r;
-    }
-    let id = match channel_id(&id, &caller) {
+    let id = match channel_form(&caller, &form, &id) {
         Ok(id) => id,
         Err(r) => return r,
     };
@@ -695,10 +695,7 @@ pub async fn toggle_channel(
     Path(id): Path<String>,
     form: FormData,
 ) -> Response {
-    if let Err(r) = admin_only(&caller, Some(&form)) {
-        return r;
-    }
-    let id = match channel_id(&id, &caller) {
+    let id = match channel_form(&caller, &form, &id) {
         Ok(id) => id,
         Err(r) => return r,
     };
@@ -721,29 +718,18 @@ pub async fn toggle_channel(
             .update_channel(id, current.version, fields, state.now())
             .await
     }
-    .await;
-    match result {
-        Ok(c) => {
-            channels_view(
-                &state,
-                &caller,
-                StatusCode::OK,
-                Outcome {
-                    notice: if enabled {
-                        format!("Enabled {}: it sends again.", c.fields.name)
-                    } else {
-                        format!(
-                            "Disabled {}: it sends nothing until enabled again.",
-                            c.fields.name
-                        )
-                    },
-                    ..Outcome::default()
-                },
+    .await
+    .map(|c| {
+        if enabled {
+            format!("Enabled {}: it sends again.", c.fields.name)
+        } else {
+            format!(
+                "Disabled {}: it sends nothing until enabled again.",
+                c.fields.name
             )
-            .await
         }
-        Err(e) => error_page(&e.into(), Some(&caller)),
-    }
+    });
+    done(&state, &caller, result).await
 }
 
 /// `POST /settings/channels/{id}/remove`.
@@ -753,10 +739,7 @@ pub async fn remove_channel(
     Path(id): Path<String>,
     form: FormData,
 ) -> Response {
-    if let Err(r) = admin_only(&caller, Some(&form)) {
-        return r;
-    }
-    let id = match channel_id(&id, &caller) {
+    let id = match channel_form(&caller, &form, &id) {
         Ok(id) => id,
         Err(r) => return r,
     };
@@ -765,24 +748,32 @@ pub async fn remove_channel(
         state.store().delete_channel(id).await?;
         Ok::<_, StoreError>(c)
     }
-    .await;
+    .await
+    .map(|c| {
+        format!(
+            "Removed the channel {}: nothing more is sent through it.",
+            c.fields.name
+        )
+    });
+    done(&state, &caller, result).await
+}
+
+/// The channels page with `notice` after a change that worked, or the error page.
+async fn done(state: &AppState, caller: &Caller, result: Result<String, StoreError>) -> Response {
     match result {
-        Ok(c) => {
+        Ok(notice) => {
             channels_view(
-                &state,
-                &caller,
+                state,
+                caller,
                 StatusCode::OK,
                 Outcome {
-                    notice: format!(
-                        "Removed the channel {}: nothing more is sent through it.",
-                        c.fields.name
-                    ),
+                    notice,
                     ..Outcome::default()
                 },
             )
             .await
         }
-        Err(e) => error_page(&e.into(), Some(&caller)),
+        Err(e) => error_page(&e.into(), Some(caller)),
     }
 }
 
@@ -794,10 +785,7 @@ pub async fn test_channel(
     Path(id): Path<String>,
     form: FormData,
 ) -> Response {
-    if let Err(r) = admin_only(&caller, Some(&form)) {
-        return r;
-    }
-    let id = match channel_id(&id, &caller) {
+    let id = match channel_form(&caller, &form, &id) {
         Ok(id) => id,
         Err(r) => return r,
     };
