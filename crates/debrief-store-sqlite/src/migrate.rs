@@ -13,6 +13,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (3, include_str!("../migrations/0003_hooks.sql")),
     (4, include_str!("../migrations/0004_jobs.sql")),
     (5, include_str!("../migrations/0005_notify.sql")),
+    (6, include_str!("../migrations/0006_search_rowids.sql")),
 ];
 
 pub async fn run(pool: &SqlitePool) -> Result<Vec<i64>> {
