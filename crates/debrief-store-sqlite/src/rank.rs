@@ -15,7 +15,8 @@
 //! left by [`LENGTH_BITS`] plus the row's length in tokens (`debrief_tokens` when it is written).
 //! A length too large for those bits is stored as [`LENGTH_MASK`] and looked up as `bm25()` does.
 //! The per-query statistics (each term's IDF and the average row length) are computed once per
-//! statement, as `bm25()` does.
+//! statement, as `bm25()` does, except that counting the rows a term is in stops at half the
+//! table, where the IDF is `bm25()`'s floor whatever the rest of the count.
 //!
 //! This is the one place in Debrief with `unsafe` code: FTS5's extension API is C. Every pointer
 //! used comes from SQLite for the duration of one call, and no Rust panic crosses back into C.
@@ -221,14 +222,35 @@ unsafe extern "C" fn drop_stats(p: *mut c_void) {
     drop(unsafe { Box::from_raw(p.cast::<QueryStats>()) });
 }
 
+/// Counts the rows a term is in, for its IDF, and stops as soon as the count reaches half the
+/// table: from there on the IDF is bm25()'s floor whatever the final count (see `stats`), and
+/// the terms most often in that case — words every write-up has — have the longest lists.
+struct RowCount {
+    hits: i64,
+    rows: i64,
+}
+
+impl RowCount {
+    /// Whether the term is in at least half the rows, where bm25() gives it the floor IDF.
+    fn common(&self) -> bool {
+        2 * self.hits >= self.rows
+    }
+}
+
 unsafe extern "C" fn count_rows(
     _api: *const ffi::Fts5ExtensionApi,
     _fts: *mut ffi::Fts5Context,
-    n: *mut c_void,
+    count: *mut c_void,
 ) -> c_int {
-    // SAFETY: `n` is the `i64` counter `stats` passes to `xQueryPhrase`.
-    unsafe { *n.cast::<i64>() += 1 };
-    ffi::SQLITE_OK
+    // SAFETY: `count` is the `RowCount` that `stats` passes to `xQueryPhrase`.
+    let count = unsafe { &mut *count.cast::<RowCount>() };
+    count.hits += 1;
+    if count.common() {
+        // Ends xQueryPhrase's walk without an error.
+        ffi::SQLITE_DONE
+    } else {
+        ffi::SQLITE_OK
+    }
 }
 
 /// Calls an entry of the extension API, or fails with SQLITE_MISUSE if this FTS5 lacks it.
@@ -268,18 +290,20 @@ unsafe fn stats<'a>(
         let avgdl = tokens as f64 / rows as f64;
         let mut idf = Vec::with_capacity(phrases.max(0) as usize);
         for i in 0..phrases {
-            let mut hits: i64 = 0;
+            let mut count = RowCount { hits: 0, rows };
             let rc = call!(
                 api,
-                xQueryPhrase(fts, i, (&raw mut hits).cast::<c_void>(), Some(count_rows))
+                xQueryPhrase(fts, i, (&raw mut count).cast::<c_void>(), Some(count_rows))
             );
             if rc != ffi::SQLITE_OK {
                 return Err(rc);
             }
-            // As bm25(): a term in more than half the rows would get a negative IDF; it gets a
-            // tiny positive one instead, so a match always scores above no match.
-            let v = ((rows as f64 - hits as f64 + 0.5) / (hits as f64 + 0.5)).ln();
-            idf.push(if v <= 0.0 { 1e-6 } else { v });
+            // As bm25(): IDF = ln((N - n + 0.5) / (n + 0.5)), which is 0 or less exactly when
+            // n >= N / 2; such a term gets a tiny positive IDF instead, so a match always scores
+            // above no match.
+            let hits = count.hits as f64;
+            let v = ((rows as f64 - hits + 0.5) / (hits + 0.5)).ln();
+            idf.push(if count.common() || v <= 0.0 { 1e-6 } else { v });
         }
         let columns = call!(api, xColumnCount(fts)).max(0) as usize;
         let weights = (0..columns)
@@ -424,8 +448,15 @@ mod tests {
             ),
         ];
         // Unrelated rows, so that the query terms have real IDFs (a term in more than half the
-        // rows gets bm25's floor).
-        texts.extend((0..20).map(|_| ("Quiet day", "nothing happened", "all good")));
+        // rows gets bm25's floor): "quiet" is then in 10 of 27 rows, "good" in 20.
+        texts.extend((0..20).map(|i| {
+            let title = if i % 2 == 0 {
+                "Quiet day"
+            } else {
+                "Calm night"
+            };
+            (title, "nothing happened", "all good")
+        }));
         for (i, (title, summary, body)) in texts.iter().enumerate() {
             let id = i as i64 + 1;
             sqlx::query(crate::INSERT_SEARCH_ROW)
@@ -456,6 +487,10 @@ mod tests {
             "\"cafe\" AND \"naive\"",
             "\"dead letter\" AND \"503\"",
             "\"oomkilled\"",
+            // Under half the rows, and over half: the floor IDF, reached without counting all.
+            "\"quiet\"",
+            "\"good\"",
+            "\"quiet\" AND \"nothing happened\"",
         ] {
             for weights in ["", ", 10.0, 4.0, 1.0", ", 1.0, 2.5"] {
                 let rows = sqlx::query(sqlx::AssertSqlSafe(format!(

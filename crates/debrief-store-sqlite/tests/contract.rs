@@ -65,3 +65,71 @@ async fn the_database_is_in_wal_mode_with_foreign_keys() {
     assert!(settings.foreign_keys);
     assert!(h.dir.join("debrief.db-wal").exists());
 }
+
+/// A database whose search rows were keyed by the postmortem's id alone (before migration 6) is
+/// re-keyed when opened, and searches rank exactly as before.
+#[tokio::test]
+async fn migration_6_rekeys_an_existing_search_index() {
+    use debrief_core::{PostmortemFields, Severity};
+    use debrief_store::{PostmortemFilter, SearchQuery};
+    use sqlx::Connection;
+
+    let h = setup().await.expect("harness");
+    for (title, summary) in [
+        (
+            "Expired certificate on the gateway",
+            "TLS handshakes failed for 40 minutes.",
+        ),
+        (
+            "Database failover",
+            "The certificate store was unreachable during the failover.",
+        ),
+        ("Slow logins", "Session lookups timed out."),
+    ] {
+        let mut f = PostmortemFields::new(title.parse().expect("title"), Severity::default());
+        f.summary = summary.into();
+        h.store.create_postmortem("test", f).await.expect("create");
+    }
+    let query = SearchQuery::parse("certificate").expect("query");
+    let ranked = |hits: Vec<debrief_store::SearchHit>| {
+        hits.into_iter()
+            .map(|h| (h.postmortem.key.to_string(), h.rank))
+            .collect::<Vec<_>>()
+    };
+    let before = ranked(
+        h.store
+            .search(&query, &PostmortemFilter::default())
+            .await
+            .expect("search"),
+    );
+    assert_eq!(before.len(), 2, "{before:?}");
+
+    // Put the index back the way migrations 1 to 5 left it.
+    let path = h.dir.join("debrief.db");
+    let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .expect("connect");
+    sqlx::raw_sql(
+        "CREATE VIRTUAL TABLE old_search USING fts5 (
+             title, summary, body, tokenize = 'porter unicode61 remove_diacritics 2');
+         INSERT INTO old_search (rowid, title, summary, body)
+             SELECT rowid >> 24, title, summary, body FROM postmortem_search;
+         DROP TABLE postmortem_search;
+         ALTER TABLE old_search RENAME TO postmortem_search;
+         DELETE FROM schema_migrations WHERE version = 6;",
+    )
+    .execute(&mut conn)
+    .await
+    .expect("downgrade the index");
+    conn.close().await.expect("close");
+
+    let reopened = SqliteStore::open(&path).await.expect("reopen");
+    assert_eq!(reopened.applied_on_connect(), [6]);
+    let after = ranked(
+        reopened
+            .search(&query, &PostmortemFilter::default())
+            .await
+            .expect("search"),
+    );
+    assert_eq!(after, before);
+}

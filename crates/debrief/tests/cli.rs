@@ -755,7 +755,7 @@ fn database_urls_are_checked() {
     let out = db.run(&["migrate"]).ok();
     assert!(
         out.stdout
-            .contains("Applied migration(s) 1, 2, 3, 4, 5 to the sqlite database"),
+            .contains("Applied migration(s) 1, 2, 3, 4, 5, 6 to the sqlite database"),
         "{out:#?}"
     );
     let again = db.run(&["migrate"]).ok();
