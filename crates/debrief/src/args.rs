@@ -138,19 +138,22 @@ pub fn days(s: &str) -> Result<i32, ParseError> {
     }
 }
 
-/// A duration from a second to a day: `60s`, `5m`, `1h`, `90` (seconds).
-pub fn interval(s: &str) -> Result<std::time::Duration, ParseError> {
-    let t = s.trim();
-    let parsed = t
-        .parse::<u64>()
+/// A duration as people write it: `90` (seconds), `60s`, `5m`, `1h`, `500ms`.
+fn duration(t: &str) -> Option<std::time::Duration> {
+    t.parse::<u64>()
         .map(std::time::Duration::from_secs)
         .ok()
         .or_else(|| {
             t.parse::<jiff::SignedDuration>()
                 .ok()
                 .and_then(|d| std::time::Duration::try_from(d).ok())
-        });
-    match parsed {
+        })
+}
+
+/// A duration from a second to a day: `60s`, `5m`, `1h`, `90` (seconds).
+pub fn interval(s: &str) -> Result<std::time::Duration, ParseError> {
+    let t = s.trim();
+    match duration(t) {
         Some(d)
             if d >= std::time::Duration::from_secs(1)
                 && d <= std::time::Duration::from_secs(86_400) =>
@@ -160,6 +163,19 @@ pub fn interval(s: &str) -> Result<std::time::Duration, ParseError> {
         _ => Err(ParseError::new(
             "",
             format!("{t:?} is not an interval: expected 1s to 24h, such as 60s or 5m"),
+        )),
+    }
+}
+
+/// How long a caller is trusted: `0s` to `60s` (`2s`, `2`, `500ms`). Longer would leave a revoked
+/// token working for too long.
+pub fn caller_ttl(s: &str) -> Result<std::time::Duration, ParseError> {
+    let t = s.trim();
+    match duration(t) {
+        Some(d) if d <= std::time::Duration::from_secs(60) => Ok(d),
+        _ => Err(ParseError::new(
+            "",
+            format!("{t:?} is not a time to trust a caller: expected 0s to 60s, such as 2s"),
         )),
     }
 }
@@ -190,5 +206,11 @@ mod tests {
         assert_eq!(interval("90").expect("interval").as_secs(), 90);
         assert!(interval("0s").is_err());
         assert!(interval("2 days").is_err());
+        assert_eq!(caller_ttl("0s").expect("ttl"), std::time::Duration::ZERO);
+        assert_eq!(caller_ttl("2").expect("ttl").as_secs(), 2);
+        assert_eq!(caller_ttl("500ms").expect("ttl").as_millis(), 500);
+        assert!(caller_ttl("61s").is_err());
+        assert!(caller_ttl("-1s").is_err());
+        assert!(caller_ttl("soon").is_err());
     }
 }

@@ -268,6 +268,17 @@ pub struct ServeArgs {
     /// `debrief worker` runs them)
     #[arg(long, env = "DEBRIEF_NO_WORKER")]
     pub no_worker: bool,
+    /// Memory for rendered postmortems and pages kept between requests, in MiB (0: render every
+    /// request). A write anywhere makes the next read render again, so nothing stale is served
+    #[arg(long, env = "DEBRIEF_CACHE_MB", default_value = "16", value_name = "MIB",
+          value_parser = clap::value_parser!(u32).range(0..=4096))]
+    pub cache_mb: u32,
+    /// How long a signed-in caller is trusted before their session or token is read again: a
+    /// sign-out, revoked token or changed role takes effect within this time when it was made
+    /// through another instance or the CLI (0s: read on every request)
+    #[arg(long, env = "DEBRIEF_CALLER_TTL", default_value = "2s", value_name = "SECONDS",
+          value_parser = args::caller_ttl)]
+    pub caller_ttl: std::time::Duration,
     #[command(flatten)]
     pub followup: FollowupArgs,
 }

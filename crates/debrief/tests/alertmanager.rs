@@ -5,79 +5,16 @@
 //! Needs Debian's `prometheus-alertmanager` (`.ci/run` installs it). Without it the test is
 //! skipped with a note, unless `CI=true`, where that is a failure.
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+mod support;
 
 use jiff::Timestamp;
 use serde_json::{Value, json};
+use std::path::PathBuf;
+use std::process::Command;
+
+use support::{Running, TempDir, ada_with_token, free_port, http, wait_for};
 
 const SECRET: &str = "alertmanager-test-secret-5f2c";
-const PASSWORD: &str = "a long enough password";
-const DEADLINE: Duration = Duration::from_secs(60);
-
-/// A temporary directory, removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new() -> TempDir {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.subsec_nanos());
-        let dir = std::env::temp_dir().join(format!(
-            "debrief-alertmanager-{}-{nanos}",
-            std::process::id()
-        ));
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        TempDir(dir)
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// A child process that is killed (and reaped) when dropped, even when the test fails.
-struct Running {
-    name: &'static str,
-    child: Child,
-    log: PathBuf,
-}
-
-impl Running {
-    fn start(name: &'static str, mut command: Command, log: PathBuf) -> Running {
-        let out = std::fs::File::create(&log).expect("log file");
-        let err = out.try_clone().expect("log file");
-        let child = command
-            .stdin(Stdio::null())
-            .stdout(out)
-            .stderr(err)
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {name}: {e}"));
-        Running { name, child, log }
-    }
-
-    /// What it printed so far, for failure messages.
-    fn output(&self) -> String {
-        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
-        format!("--- {} output ---\n{text}", self.name)
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// The Alertmanager binary, if installed.
 fn alertmanager_binary() -> Option<PathBuf> {
@@ -88,113 +25,6 @@ fn alertmanager_binary() -> Option<PathBuf> {
         .chain([PathBuf::from("/usr/bin")])
         .map(|dir| dir.join("prometheus-alertmanager"));
     candidates.into_iter().find(|p| p.is_file())
-}
-
-/// A loopback port nobody listens on right now.
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port()
-}
-
-/// A minimal HTTP/1.1 exchange (one request per connection): status and body.
-fn http(
-    method: &str,
-    port: u16,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: Option<&str>,
-) -> std::io::Result<(u16, String)> {
-    let mut stream = TcpStream::connect(("127.0.0.1", port))?;
-    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
-    stream.set_write_timeout(Some(Duration::from_secs(10)))?;
-    let mut request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\nAccept: application/json\r\n"
-    );
-    for (name, value) in headers {
-        request.push_str(&format!("{name}: {value}\r\n"));
-    }
-    let body = body.unwrap_or("");
-    if !body.is_empty() || method == "POST" {
-        request.push_str(&format!(
-            "Content-Type: application/json\r\nContent-Length: {}\r\n",
-            body.len()
-        ));
-    }
-    request.push_str("\r\n");
-    request.push_str(body);
-    stream.write_all(request.as_bytes())?;
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw)?;
-    let text = String::from_utf8_lossy(&raw).into_owned();
-    let (head, rest) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let chunked = head.lines().any(|l| {
-        l.to_ascii_lowercase()
-            .starts_with("transfer-encoding: chunked")
-    });
-    let body = if chunked {
-        dechunk(rest)
-    } else {
-        rest.to_owned()
-    };
-    Ok((status, body))
-}
-
-fn dechunk(mut rest: &str) -> String {
-    let mut out = String::new();
-    while let Some((size, after)) = rest.split_once("\r\n") {
-        let size = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
-        if size == 0 || after.len() < size {
-            break;
-        }
-        out.push_str(&after[..size]);
-        rest = after[size..].trim_start_matches("\r\n");
-    }
-    out
-}
-
-/// Polls `check` until it gives a value or the deadline passes.
-fn wait_for<T>(
-    what: &str,
-    context: &dyn Fn() -> String,
-    mut check: impl FnMut() -> Option<T>,
-) -> T {
-    let start = Instant::now();
-    loop {
-        if let Some(v) = check() {
-            return v;
-        }
-        assert!(
-            start.elapsed() < DEADLINE,
-            "timed out after {DEADLINE:?} waiting for {what}\n{}",
-            context()
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
-}
-
-/// Runs the debrief binary against `db` and returns its standard output.
-fn debrief(db: &str, args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_debrief"))
-        .env_remove("DEBRIEF_DATABASE_URL")
-        .env_remove("DEBRIEF_USER")
-        .env("DEBRIEF_PASSWORD", PASSWORD)
-        .args(["--database", db, "--zone", "UTC"])
-        .args(args)
-        .output()
-        .expect("run debrief");
-    assert!(
-        out.status.success(),
-        "debrief {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("utf-8")
 }
 
 fn instant(v: &Value) -> Option<Timestamp> {
@@ -221,33 +51,7 @@ fn alertmanager_opens_a_draft_and_resolves_it() {
     let db = format!("sqlite://{}", dir.path("debrief.db").display());
 
     // An admin and a read token, as a person setting Debrief up would make them.
-    debrief(
-        &db,
-        &[
-            "user",
-            "add",
-            "Ada Admin",
-            "--email",
-            "ada@example.com",
-            "--role",
-            "admin",
-        ],
-    );
-    let created: Value = serde_json::from_str(&debrief(
-        &db,
-        &[
-            "token",
-            "create",
-            "--user",
-            "ada@example.com",
-            "--name",
-            "am-test",
-            "--scope",
-            "read",
-            "--json",
-        ],
-    ))
-    .expect("token JSON");
+    let created = ada_with_token(&db, "admin", "read");
     let token = created["token"].as_str().expect("token").to_owned();
     let bearer = format!("Bearer {token}");
 

@@ -48,6 +48,8 @@ pub async fn serve(ctx: Ctx, a: ServeArgs) -> Result<()> {
         secure_cookies: a.secure_cookies,
         zone: ctx.zone.clone(),
         hooks,
+        cache_bytes: a.cache_mb as usize * 1024 * 1024,
+        caller_ttl: a.caller_ttl,
         ..followup_config(&ctx, a.followup, !a.no_worker)
     };
     debrief_server::serve(ctx.store, config, a.addr)
