@@ -18,6 +18,7 @@ use debrief_core::{ActionId, Key};
 use jiff::Timestamp;
 use lettre::message::{Mailbox, header::ContentType};
 use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use serde::{Deserialize, Serialize};
 use sha2::Digest as _;
@@ -87,28 +88,62 @@ pub trait Deliver: Send + Sync + fmt::Debug {
     ) -> Result<(), String>;
 }
 
+/// Certificate authorities trusted for SMTP and webhooks besides the public ones: a company's
+/// own CA, for a mail relay or a webhook receiver inside the network.
+#[derive(Debug, Clone, Default)]
+pub struct TrustedRoots {
+    /// The PEM text, holding at least one certificate; `None` trusts the public roots only.
+    pem: Option<std::sync::Arc<[u8]>>,
+}
+
+impl TrustedRoots {
+    /// The certificates of a PEM file (one or several `BEGIN CERTIFICATE` blocks). An error says
+    /// what is wrong with the text.
+    pub fn from_pem(pem: &[u8]) -> Result<TrustedRoots, String> {
+        let certificates = reqwest::Certificate::from_pem_bundle(pem)
+            .map_err(|e| format!("not a PEM certificate file: {e}"))?;
+        if certificates.is_empty() {
+            return Err("holds no PEM certificate (-----BEGIN CERTIFICATE-----)".into());
+        }
+        lettre::transport::smtp::client::Certificate::from_pem(pem)
+            .map_err(|e| format!("not a PEM certificate file: {e}"))?;
+        Ok(TrustedRoots {
+            pem: Some(pem.into()),
+        })
+    }
+}
+
 /// Sends for real: SMTP, Slack-compatible and signed webhooks.
 #[derive(Debug, Clone)]
 pub struct ChannelSender {
     http: reqwest::Client,
+    roots: TrustedRoots,
 }
 
 impl Default for ChannelSender {
     fn default() -> ChannelSender {
-        ChannelSender::new()
+        ChannelSender::new(&TrustedRoots::default())
     }
 }
 
 impl ChannelSender {
-    pub fn new() -> ChannelSender {
-        let http = reqwest::Client::builder()
+    /// A sender that trusts the public certificate authorities and `roots`.
+    pub fn new(roots: &TrustedRoots) -> ChannelSender {
+        let mut builder = reqwest::Client::builder()
             .timeout(SEND_TIMEOUT)
             .connect_timeout(Duration::from_secs(5))
             .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("debrief/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .unwrap_or_else(|_| reqwest::Client::new());
-        ChannelSender { http }
+            .user_agent(concat!("debrief/", env!("CARGO_PKG_VERSION")));
+        if let Some(pem) = &roots.pem {
+            for certificate in reqwest::Certificate::from_pem_bundle(pem).unwrap_or_default() {
+                builder = builder.add_root_certificate(certificate);
+            }
+        }
+        let http = builder.build().unwrap_or_else(|_| reqwest::Client::new());
+        ChannelSender {
+            http,
+            roots: roots.clone(),
+        }
     }
 
     async fn post(
@@ -194,7 +229,7 @@ impl Deliver for ChannelSender {
         match &channel.fields.target {
             ChannelTarget::Email(smtp) => {
                 let to = to.ok_or("an email needs an address to go to")?;
-                send_email(smtp, to, message, now).await
+                send_email(smtp, &self.roots, to, message, now).await
             }
             ChannelTarget::Slack { url } => {
                 let body = serde_json::to_vec(&serde_json::json!({ "text": slack_text(message) }))
@@ -287,16 +322,29 @@ fn mailbox(s: &str, field: &str) -> Result<Mailbox, String> {
 }
 
 /// The transport for `smtp`: implicit TLS, STARTTLS (required) or plain, with a login if given.
-fn transport(smtp: &SmtpSettings) -> Result<AsyncSmtpTransport<Tokio1Executor>, String> {
+/// TLS trusts the public certificate authorities and `roots`.
+fn transport(
+    smtp: &SmtpSettings,
+    roots: &TrustedRoots,
+) -> Result<AsyncSmtpTransport<Tokio1Executor>, String> {
     let host = smtp.host.trim();
+    let tls = || -> Result<TlsParameters, String> {
+        let mut params = TlsParameters::builder(host.to_owned());
+        if let Some(pem) = &roots.pem {
+            let certificate = lettre::transport::smtp::client::Certificate::from_pem(pem)
+                .map_err(|e| e.to_string())?;
+            params = params.add_root_certificate(certificate);
+        }
+        params
+            .build_rustls()
+            .map_err(|e| format!("SMTP server {host}: {e}"))
+    };
+    let builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host);
     let builder = match smtp.security {
-        SmtpSecurity::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(host),
-        SmtpSecurity::StartTls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(host),
-        SmtpSecurity::Plain => Ok(AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(
-            host,
-        )),
-    }
-    .map_err(|e| format!("SMTP server {host}: {e}"))?;
+        SmtpSecurity::Tls => builder.tls(Tls::Wrapper(tls()?)),
+        SmtpSecurity::StartTls => builder.tls(Tls::Required(tls()?)),
+        SmtpSecurity::Plain => builder,
+    };
     let mut builder = builder.port(smtp.port).timeout(Some(SEND_TIMEOUT));
     if let (Some(user), Some(password)) = (&smtp.username, &smtp.password) {
         builder = builder.credentials(Credentials::new(user.clone(), password.clone()));
@@ -306,6 +354,7 @@ fn transport(smtp: &SmtpSettings) -> Result<AsyncSmtpTransport<Tokio1Executor>, 
 
 async fn send_email(
     smtp: &SmtpSettings,
+    roots: &TrustedRoots,
     to: &str,
     message: &Outgoing,
     now: Timestamp,
@@ -331,7 +380,7 @@ async fn send_email(
         .header(ContentType::TEXT_PLAIN)
         .body(body)
         .map_err(|e| format!("cannot write the email: {e}"))?;
-    transport(smtp)?
+    transport(smtp, roots)?
         .send(email)
         .await
         .map_err(|e| format!("SMTP server {}:{}: {e}", smtp.host.trim(), smtp.port))?;

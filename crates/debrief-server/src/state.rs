@@ -53,6 +53,8 @@ pub struct Config {
     /// How long a caller found by their session or token is trusted without asking the
     /// database again; zero: every request asks. See [`crate::auth::CallerCache`].
     pub caller_ttl: std::time::Duration,
+    /// Certificate authorities trusted for SMTP and webhooks besides the public ones.
+    pub ca: crate::notify::TrustedRoots,
 }
 
 impl Config {
@@ -75,6 +77,7 @@ impl Default for Config {
             worker: crate::jobs::WorkerConfig::default(),
             cache_bytes: 16 * 1024 * 1024,
             caller_ttl: std::time::Duration::from_secs(2),
+            ca: crate::notify::TrustedRoots::default(),
         }
     }
 }
@@ -99,6 +102,7 @@ pub struct AppState(Arc<Inner>);
 
 impl AppState {
     pub fn new(store: DynStore, config: Config, clock: Arc<dyn Clock>) -> AppState {
+        let deliver = Arc::new(crate::notify::ChannelSender::new(&config.ca));
         AppState(Arc::new(Inner {
             store,
             docs: crate::cache::DocCache::new(config.cache_bytes),
@@ -109,7 +113,7 @@ impl AppState {
             limiter: LoginLimiter::default(),
             setup: Mutex::new(None),
             linter: Arc::new(debrief_lint::Linter::builtin()),
-            deliver: Arc::new(crate::notify::ChannelSender::new()),
+            deliver,
         }))
     }
 

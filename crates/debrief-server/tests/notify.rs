@@ -7,7 +7,7 @@
 
 use std::io::{BufRead, BufReader};
 use std::net::{SocketAddr, TcpListener as StdListener};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -90,6 +90,11 @@ struct Smtp {
 
 impl Smtp {
     fn start(dir: &TempDir) -> Option<Smtp> {
+        Smtp::start_with(dir, &[])
+    }
+
+    /// With `tls` = [certificate, key]: STARTTLS with that certificate, required.
+    fn start_with(dir: &TempDir, tls: &[&Path]) -> Option<Smtp> {
         let port = free_port();
         let out = dir.0.join("mail.jsonl");
         let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/smtp_sink.py");
@@ -97,6 +102,7 @@ impl Smtp {
             .arg(script)
             .arg(port.to_string())
             .arg(&out)
+            .args(tls)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -739,4 +745,132 @@ async fn the_weekly_digest_goes_to_teams_and_to_people_who_chose_it() {
         .count();
     assert_eq!(digests_after, digests.len());
     assert!(w.smtp.messages().len() + w.log.lock().expect("log").len() >= count);
+}
+
+/// Runs `openssl` with `args` (split at spaces) in `dir`; false when it is not installed (the test
+/// is skipped, but not in CI, which installs it).
+fn openssl(dir: &TempDir, args: &str) -> bool {
+    let args: Vec<&str> = args.split_whitespace().collect();
+    match Command::new("openssl")
+        .args(&args)
+        .current_dir(&dir.0)
+        .output()
+    {
+        Ok(out) => {
+            assert!(
+                out.status.success(),
+                "openssl {args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            true
+        }
+        Err(e) if std::env::var("CI").is_ok_and(|v| v == "true") => {
+            panic!("openssl must be installed in CI: {e}")
+        }
+        Err(e) => {
+            eprintln!("skipping: cannot run openssl ({e})");
+            false
+        }
+    }
+}
+
+/// A mail relay inside a company's network: STARTTLS required, its certificate signed by the
+/// company's own certificate authority. Without that CA the send fails and says why; with it
+/// (`--ca-file`, `Config::ca`) the email arrives.
+#[tokio::test]
+async fn starttls_to_a_relay_signed_by_a_private_ca() {
+    let dir = TempDir::new();
+    // A CA, and a certificate for "localhost" signed by it.
+    const EC: &str = "-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes";
+    std::fs::write(
+        dir.0.join("relay.ext"),
+        "subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+    )
+    .expect("extensions");
+    let made = openssl(
+        &dir,
+        &format!(
+            "req -x509 {EC} -keyout ca.key -out ca.pem -days 2 -subj /CN=Example-Corp-CA \
+             -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign"
+        ),
+    ) && openssl(
+        &dir,
+        &format!("req {EC} -keyout relay.key -out relay.csr -subj /CN=localhost"),
+    ) && openssl(
+        &dir,
+        "x509 -req -in relay.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out relay.pem \
+         -days 2 -extfile relay.ext",
+    );
+    if !made {
+        return;
+    }
+    let Some(smtp) = Smtp::start_with(&dir, &[&dir.0.join("relay.pem"), &dir.0.join("relay.key")])
+    else {
+        return;
+    };
+
+    let channel = debrief_core::notify::Channel {
+        id: debrief_core::notify::ChannelId(1),
+        version: debrief_core::Version(1),
+        created_at: Timestamp::now(),
+        updated_at: Timestamp::now(),
+        fields: ChannelFields {
+            name: "relay".parse().expect("name"),
+            target: ChannelTarget::Email(SmtpSettings {
+                host: "localhost".into(),
+                port: smtp.port,
+                security: SmtpSecurity::StartTls,
+                username: None,
+                password: None,
+                from: "Debrief <debrief@example.com>".into(),
+                to: vec![],
+            }),
+            topics: Topics::all(),
+            owners: vec![],
+            enabled: true,
+        },
+    };
+    let message = debrief_server::notify::Outgoing {
+        id: "test:relay".into(),
+        topic: debrief_core::notify::Topic::Reminders,
+        event: "test".into(),
+        subject: "A test through the relay".into(),
+        body: "It arrived over STARTTLS.".into(),
+        link: None,
+        to_name: None,
+        postmortem: None,
+        action: None,
+        details: Value::Null,
+    };
+    use debrief_server::notify::{ChannelSender, Deliver, TrustedRoots};
+    let send = |roots: TrustedRoots| {
+        let (channel, message) = (&channel, &message);
+        async move {
+            ChannelSender::new(&roots)
+                .send(channel, Some("ana@example.com"), message, Timestamp::now())
+                .await
+        }
+    };
+
+    // The public roots alone do not know the company's CA: refused, and nothing arrives.
+    let err = send(TrustedRoots::default())
+        .await
+        .expect_err("an unknown CA is refused");
+    assert!(err.to_lowercase().contains("certificate"), "{err}");
+    assert!(smtp.messages().is_empty());
+
+    // Trusting it, the email goes out over STARTTLS.
+    let pem = std::fs::read(dir.0.join("ca.pem")).expect("ca.pem");
+    send(TrustedRoots::from_pem(&pem).expect("the CA file"))
+        .await
+        .expect("sent over STARTTLS");
+    let messages = smtp.messages();
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    assert_eq!(messages[0]["subject"], "A test through the relay");
+    assert_eq!(messages[0]["rcpt_tos"][0], "ana@example.com");
+
+    // A file that is not a certificate is refused when it is read, saying so.
+    assert!(TrustedRoots::from_pem(b"not a certificate").is_err());
+    let key = std::fs::read(dir.0.join("relay.key")).expect("key");
+    assert!(TrustedRoots::from_pem(&key).is_err());
 }

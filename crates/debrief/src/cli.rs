@@ -44,6 +44,11 @@ pub struct Cli {
     #[arg(long, global = true, env = "DEBRIEF_ZONE", value_name = "ZONE")]
     pub zone: Option<Zone>,
 
+    /// Also trust the certificate authorities in this PEM file for SMTP and webhooks (a company's
+    /// own CA), besides the public ones. Read by serve, worker and channel test
+    #[arg(long, global = true, env = "DEBRIEF_CA_FILE", value_name = "PATH")]
+    pub ca_file: Option<PathBuf>,
+
     #[command(subcommand)]
     pub command: Command,
 }

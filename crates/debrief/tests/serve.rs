@@ -57,11 +57,15 @@ fn with_caller_ttl_0_a_token_revoked_from_the_cli_is_refused_at_once() {
 fn bad_serve_settings_are_refused_before_anything_starts() {
     let dir = TempDir::new();
     let db = format!("sqlite://{}", dir.path("debrief.db").display());
+    let not_pem = dir.path("not-a-ca.pem").display().to_string();
+    std::fs::write(&not_pem, "just text\n").expect("file");
     for (flag, value, expected) in [
         ("--caller-ttl", "10m", "expected 0s to 60s"),
         ("--caller-ttl", "soon", "expected 0s to 60s"),
         ("--cache-mb", "-1", "--cache-mb"),
         ("--cache-mb", "5000", "--cache-mb"),
+        ("--ca-file", "/nonexistent/ca.pem", "cannot read it"),
+        ("--ca-file", not_pem.as_str(), "no PEM certificate"),
     ] {
         let out = Command::new(env!("CARGO_BIN_EXE_debrief"))
             .env_remove("DEBRIEF_DATABASE_URL")
@@ -80,4 +84,33 @@ fn bad_serve_settings_are_refused_before_anything_starts() {
             "{flag} {value} created the database"
         );
     }
+}
+
+#[test]
+fn ca_file_is_read_only_by_the_commands_that_send() {
+    let dir = TempDir::new();
+    let db = format!("sqlite://{}", dir.path("debrief.db").display());
+    let out = Command::new(env!("CARGO_BIN_EXE_debrief"))
+        .env_remove("DEBRIEF_DATABASE_URL")
+        .env("DEBRIEF_CA_FILE", "/nonexistent/ca.pem")
+        .args(["--database", &db, "list"])
+        .output()
+        .expect("run debrief");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_debrief"))
+        .env_remove("DEBRIEF_DATABASE_URL")
+        .env("DEBRIEF_CA_FILE", "/nonexistent/ca.pem")
+        .args(["--database", &db, "worker", "--once"])
+        .output()
+        .expect("run debrief");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("--ca-file /nonexistent/ca.pem: cannot read it"),
+        "{stderr}"
+    );
 }

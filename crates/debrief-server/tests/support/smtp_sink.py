@@ -1,14 +1,17 @@
 """A loopback SMTP server for Debrief's notification tests.
 
-Usage: python3 smtp_sink.py PORT OUTFILE
+Usage: python3 smtp_sink.py PORT OUTFILE [CERT KEY]
 
 Accepts every message on 127.0.0.1:PORT and appends one JSON line per message to OUTFILE:
 envelope sender and recipients, the decoded From, To, Subject and Message-ID headers, and the
-plain-text body. Prints "ready" once it listens; stops when its standard input closes.
+plain-text body. With CERT and KEY (PEM files), it offers STARTTLS with that certificate and
+refuses mail sent without it. Prints "ready" once it listens; stops when its standard input
+closes.
 """
 
 import email
 import json
+import ssl
 import sys
 from email import policy
 
@@ -38,7 +41,12 @@ class Sink:
 
 def main():
     port, path = int(sys.argv[1]), sys.argv[2]
-    controller = Controller(Sink(path), hostname="127.0.0.1", port=port)
+    tls = {}
+    if len(sys.argv) == 5:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(sys.argv[3], sys.argv[4])
+        tls = {"tls_context": context, "require_starttls": True}
+    controller = Controller(Sink(path), hostname="127.0.0.1", port=port, **tls)
     controller.start()
     print("ready", flush=True)
     try:

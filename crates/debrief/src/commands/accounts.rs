@@ -66,6 +66,7 @@ fn followup_config(
     let defaults = debrief_server::Config::default();
     debrief_server::Config {
         zone: ctx.zone.clone(),
+        ca: ctx.ca.clone(),
         followup: debrief_core::FollowupConfig {
             lead_days: a.reminder_lead,
             grace_days: a.reminder_grace,

@@ -28,6 +28,8 @@ pub struct Ctx {
     pub by: String,
     /// Where times without an offset are read, and where all times are shown.
     pub zone: Zone,
+    /// Certificate authorities trusted for sending besides the public ones (`--ca-file`).
+    pub ca: debrief_server::notify::TrustedRoots,
 }
 
 impl Ctx {
@@ -36,6 +38,15 @@ impl Ctx {
         t.resolve(&self.zone)
             .map_err(|e| CliError::bad_flag(flag, &e))
     }
+}
+
+/// The certificate authorities of `--ca-file`.
+fn trusted_roots(path: &std::path::Path) -> Result<debrief_server::notify::TrustedRoots> {
+    let pem = std::fs::read(path).map_err(|e| {
+        CliError::usage(format!("--ca-file {}: cannot read it: {e}", path.display()))
+    })?;
+    debrief_server::notify::TrustedRoots::from_pem(&pem)
+        .map_err(|e| CliError::usage(format!("--ca-file {}: {e}", path.display())))
 }
 
 /// Who is acting: `--as`, else `$USER`, else `cli`.
@@ -59,10 +70,21 @@ pub async fn run(cli: Cli) -> Result<()> {
     }
     // Check the URL's form before anything else, so a typo is a usage error.
     db::target(&url)?;
+    // Read before the database is opened: a bad file changes nothing.
+    let ca = match (&cli.ca_file, &cli.command) {
+        (
+            Some(path),
+            Command::Serve(_)
+            | Command::Worker(_)
+            | Command::Channel(crate::cli::ChannelCommand::Test(_)),
+        ) => trusted_roots(path)?,
+        _ => debrief_server::notify::TrustedRoots::default(),
+    };
     let ctx = Ctx {
         store: db::open(&url).await?,
         by: actor(&cli),
         zone: cli.zone.clone().unwrap_or_else(Zone::system),
+        ca,
     };
     match cli.command {
         Command::New(a) => postmortem::new(&ctx, a).await,

@@ -132,6 +132,7 @@ pub async fn channel(ctx: &Ctx, c: ChannelCommand) -> Result<()> {
                 ctx.store.clone(),
                 debrief_server::Config {
                     zone: ctx.zone.clone(),
+                    ca: ctx.ca.clone(),
                     ..debrief_server::Config::default()
                 },
                 Arc::new(debrief_server::SystemClock),
