@@ -213,7 +213,16 @@ fn describe_http_error(url: &str, e: &reqwest::Error) -> String {
     if cause.is_empty() {
         format!("{} {what}", host_of(url))
     } else {
-        format!("{} {what}: {cause}", host_of(url))
+        format!("{} {what}: {cause}{}", host_of(url), ca_hint(&cause))
+    }
+}
+
+/// A pointer to `--ca-file` when a TLS error says the server's certificate authority is unknown.
+fn ca_hint(error: &str) -> &'static str {
+    if error.contains("UnknownIssuer") {
+        " (if a certificate authority of your own signed it, trust that CA with --ca-file)"
+    } else {
+        ""
     }
 }
 
@@ -380,10 +389,15 @@ async fn send_email(
         .header(ContentType::TEXT_PLAIN)
         .body(body)
         .map_err(|e| format!("cannot write the email: {e}"))?;
-    transport(smtp, roots)?
-        .send(email)
-        .await
-        .map_err(|e| format!("SMTP server {}:{}: {e}", smtp.host.trim(), smtp.port))?;
+    transport(smtp, roots)?.send(email).await.map_err(|e| {
+        let e = e.to_string();
+        format!(
+            "SMTP server {}:{}: {e}{}",
+            smtp.host.trim(),
+            smtp.port,
+            ca_hint(&e)
+        )
+    })?;
     Ok(())
 }
 
