@@ -213,8 +213,6 @@ struct QueryStats {
     avgdl: f64,
     /// Each column's weight, from the call's arguments (1 for a column without one).
     weights: Vec<f64>,
-    /// Scratch space for one row's weighted term frequencies.
-    freq: Vec<f64>,
 }
 
 unsafe extern "C" fn drop_stats(p: *mut c_void) {
@@ -270,11 +268,11 @@ unsafe fn stats<'a>(
     api: &ffi::Fts5ExtensionApi,
     fts: *mut ffi::Fts5Context,
     args: &[*mut ffi::sqlite3_value],
-) -> Result<&'a mut QueryStats, c_int> {
+) -> Result<&'a QueryStats, c_int> {
     unsafe {
         let p = call!(api, xGetAuxdata(fts, 0));
         if !p.is_null() {
-            return Ok(&mut *p.cast::<QueryStats>());
+            return Ok(&*p.cast::<QueryStats>());
         }
         let phrases = call!(api, xPhraseCount(fts));
         let mut rows: i64 = 0;
@@ -299,18 +297,17 @@ unsafe fn stats<'a>(
                 return Err(rc);
             }
             // As bm25(): IDF = ln((N - n + 0.5) / (n + 0.5)), which is 0 or less exactly when
-            // n >= N / 2; such a term gets a tiny positive IDF instead, so a match always scores
-            // above no match.
+            // n >= N / 2 (so also for a count stopped there); such a term gets a tiny positive
+            // IDF instead, so a match always scores above no match.
             let hits = count.hits as f64;
             let v = ((rows as f64 - hits + 0.5) / (hits + 0.5)).ln();
-            idf.push(if count.common() || v <= 0.0 { 1e-6 } else { v });
+            idf.push(if v <= 0.0 { 1e-6 } else { v });
         }
         let columns = call!(api, xColumnCount(fts)).max(0) as usize;
         let weights = (0..columns)
             .map(|c| args.get(c).map_or(1.0, |&v| ffi::sqlite3_value_double(v)))
             .collect();
         let stats = Box::new(QueryStats {
-            freq: vec![0.0; idf.len()],
             idf,
             avgdl,
             weights,
@@ -321,7 +318,7 @@ unsafe fn stats<'a>(
             // xSetAuxdata calls the destructor itself when it fails.
             return Err(rc);
         }
-        Ok(&mut *p)
+        Ok(&*p)
     }
 }
 
@@ -335,28 +332,6 @@ unsafe fn score(
 ) -> Result<f64, c_int> {
     unsafe {
         let stats = stats(api, fts, args)?;
-        let (Some(first), Some(next)) = (api.xPhraseFirst, api.xPhraseNext) else {
-            return Err(ffi::SQLITE_MISUSE);
-        };
-        let weights = &stats.weights;
-        for (i, freq) in stats.freq.iter_mut().enumerate() {
-            let mut iter = ffi::Fts5PhraseIter {
-                a: ptr::null(),
-                b: ptr::null(),
-            };
-            let (mut col, mut off) = (0, 0);
-            let rc = first(fts, i as c_int, &mut iter, &mut col, &mut off);
-            if rc != ffi::SQLITE_OK {
-                return Err(rc);
-            }
-            // Summed hit by hit in a local, in position order, as bm25() sums them.
-            let mut f = 0.0;
-            while col >= 0 {
-                f += weights.get(col as usize).copied().unwrap_or(1.0);
-                next(fts, &mut iter, &mut col, &mut off);
-            }
-            *freq = f;
-        }
         let packed = call!(api, xRowid(fts)) & LENGTH_MASK;
         let d = if packed < LENGTH_MASK {
             packed as f64
@@ -368,9 +343,29 @@ unsafe fn score(
             }
             f64::from(size)
         };
+        let norm = K1 * (1.0 - B + B * d / stats.avgdl);
+        let (Some(first), Some(next)) = (api.xPhraseFirst, api.xPhraseNext) else {
+            return Err(ffi::SQLITE_MISUSE);
+        };
         let mut score = 0.0;
-        for (idf, freq) in stats.idf.iter().zip(&stats.freq) {
-            score += idf * ((freq * (K1 + 1.0)) / (freq + K1 * (1.0 - B + B * d / stats.avgdl)));
+        for (i, idf) in stats.idf.iter().enumerate() {
+            let mut iter = ffi::Fts5PhraseIter {
+                a: ptr::null(),
+                b: ptr::null(),
+            };
+            let (mut col, mut off) = (0, 0);
+            let rc = first(fts, i as c_int, &mut iter, &mut col, &mut off);
+            if rc != ffi::SQLITE_OK {
+                return Err(rc);
+            }
+            // The term's hits, weighted by their column and summed in position order, as
+            // bm25() sums them.
+            let mut freq = 0.0;
+            while col >= 0 {
+                freq += stats.weights.get(col as usize).copied().unwrap_or(1.0);
+                next(fts, &mut iter, &mut col, &mut off);
+            }
+            score += idf * ((freq * (K1 + 1.0)) / (freq + norm));
         }
         Ok(score)
     }
