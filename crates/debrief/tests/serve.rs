@@ -29,6 +29,21 @@ fn serve(dir: &TempDir, db: &str, flags: &[&str]) -> (Running, u16) {
     (process, port)
 }
 
+/// Runs `debrief --database DB ARGS…` with `env` set; its exit code and standard error.
+fn run(db: &str, env: &[(&str, &str)], args: &[&str]) -> (Option<i32>, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_debrief"))
+        .env_remove("DEBRIEF_DATABASE_URL")
+        .envs(env.iter().copied())
+        .args(["--database", db])
+        .args(args)
+        .output()
+        .expect("run debrief");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 #[test]
 fn with_caller_ttl_0_a_token_revoked_from_the_cli_is_refused_at_once() {
     let dir = TempDir::new();
@@ -67,14 +82,9 @@ fn bad_serve_settings_are_refused_before_anything_starts() {
         ("--ca-file", "/nonexistent/ca.pem", "cannot read it"),
         ("--ca-file", not_pem.as_str(), "no PEM certificate"),
     ] {
-        let out = Command::new(env!("CARGO_BIN_EXE_debrief"))
-            .env_remove("DEBRIEF_DATABASE_URL")
-            .args(["--database", &db, "serve", "--addr", "127.0.0.1:0"])
-            .arg(format!("{flag}={value}"))
-            .output()
-            .expect("run debrief");
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{flag} {value}: {stderr}");
+        let setting = format!("{flag}={value}");
+        let (code, stderr) = run(&db, &[], &["serve", "--addr", "127.0.0.1:0", &setting]);
+        assert_eq!(code, Some(2), "{flag} {value}: {stderr}");
         assert!(
             stderr.contains(flag) && stderr.contains(expected),
             "{flag} {value}: {stderr}"
@@ -90,25 +100,11 @@ fn bad_serve_settings_are_refused_before_anything_starts() {
 fn ca_file_is_read_only_by_the_commands_that_send() {
     let dir = TempDir::new();
     let db = format!("sqlite://{}", dir.path("debrief.db").display());
-    let out = Command::new(env!("CARGO_BIN_EXE_debrief"))
-        .env_remove("DEBRIEF_DATABASE_URL")
-        .env("DEBRIEF_CA_FILE", "/nonexistent/ca.pem")
-        .args(["--database", &db, "list"])
-        .output()
-        .expect("run debrief");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let out = Command::new(env!("CARGO_BIN_EXE_debrief"))
-        .env_remove("DEBRIEF_DATABASE_URL")
-        .env("DEBRIEF_CA_FILE", "/nonexistent/ca.pem")
-        .args(["--database", &db, "worker", "--once"])
-        .output()
-        .expect("run debrief");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    let missing = [("DEBRIEF_CA_FILE", "/nonexistent/ca.pem")];
+    let (code, stderr) = run(&db, &missing, &["list"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let (code, stderr) = run(&db, &missing, &["worker", "--once"]);
+    assert_eq!(code, Some(2), "{stderr}");
     assert!(
         stderr.contains("--ca-file /nonexistent/ca.pem: cannot read it"),
         "{stderr}"
