@@ -92,23 +92,26 @@ pub trait Deliver: Send + Sync + fmt::Debug {
 /// own CA, for a mail relay or a webhook receiver inside the network.
 #[derive(Debug, Clone, Default)]
 pub struct TrustedRoots {
-    /// The PEM text, holding at least one certificate; `None` trusts the public roots only.
-    pem: Option<std::sync::Arc<[u8]>>,
+    /// The certificates for webhooks (HTTPS); empty trusts the public roots only.
+    http: Vec<reqwest::Certificate>,
+    /// The same certificates for SMTP.
+    smtp: Option<lettre::transport::smtp::client::Certificate>,
 }
 
 impl TrustedRoots {
     /// The certificates of a PEM file (one or several `BEGIN CERTIFICATE` blocks). An error says
     /// what is wrong with the text.
     pub fn from_pem(pem: &[u8]) -> Result<TrustedRoots, String> {
-        let certificates = reqwest::Certificate::from_pem_bundle(pem)
+        let http = reqwest::Certificate::from_pem_bundle(pem)
             .map_err(|e| format!("not a PEM certificate file: {e}"))?;
-        if certificates.is_empty() {
+        if http.is_empty() {
             return Err("holds no PEM certificate (-----BEGIN CERTIFICATE-----)".into());
         }
-        lettre::transport::smtp::client::Certificate::from_pem(pem)
+        let smtp = lettre::transport::smtp::client::Certificate::from_pem(pem)
             .map_err(|e| format!("not a PEM certificate file: {e}"))?;
         Ok(TrustedRoots {
-            pem: Some(pem.into()),
+            http,
+            smtp: Some(smtp),
         })
     }
 }
@@ -134,10 +137,8 @@ impl ChannelSender {
             .connect_timeout(Duration::from_secs(5))
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("debrief/", env!("CARGO_PKG_VERSION")));
-        if let Some(pem) = &roots.pem {
-            for certificate in reqwest::Certificate::from_pem_bundle(pem).unwrap_or_default() {
-                builder = builder.add_root_certificate(certificate);
-            }
+        for certificate in &roots.http {
+            builder = builder.add_root_certificate(certificate.clone());
         }
         let http = builder.build().unwrap_or_else(|_| reqwest::Client::new());
         ChannelSender {
@@ -339,10 +340,8 @@ fn transport(
     let host = smtp.host.trim();
     let tls = || -> Result<TlsParameters, String> {
         let mut params = TlsParameters::builder(host.to_owned());
-        if let Some(pem) = &roots.pem {
-            let certificate = lettre::transport::smtp::client::Certificate::from_pem(pem)
-                .map_err(|e| e.to_string())?;
-            params = params.add_root_certificate(certificate);
+        if let Some(certificate) = &roots.smtp {
+            params = params.add_root_certificate(certificate.clone());
         }
         params
             .build_rustls()
