@@ -477,6 +477,21 @@ fn channel_form(caller: &Caller, form: &FormData, raw: &str) -> Result<ChannelId
     })
 }
 
+/// The channel a form posts to, read now (admins only; a missing one is an error page).
+async fn form_channel(
+    state: &AppState,
+    caller: &Caller,
+    form: &FormData,
+    raw: &str,
+) -> Result<Channel, Response> {
+    let id = channel_form(caller, form, raw)?;
+    state
+        .store()
+        .get_channel(id)
+        .await
+        .map_err(|e| error_page(&e.into(), Some(caller)))
+}
+
 /// `GET /settings/channels`.
 pub async fn channels_page(
     State(state): State<AppState>,
@@ -625,14 +640,11 @@ pub async fn edit_channel(
     Path(id): Path<String>,
     form: FormData,
 ) -> Response {
-    let id = match channel_form(&caller, &form, &id) {
-        Ok(id) => id,
+    let current = match form_channel(&state, &caller, &form, &id).await {
+        Ok(c) => c,
         Err(r) => return r,
     };
-    let current = match state.store().get_channel(id).await {
-        Ok(c) => c,
-        Err(e) => return error_page(&e.into(), Some(&caller)),
-    };
+    let id = current.id;
     let kind = current.fields.target.kind();
     let form_id = format!("channel-{id}");
     let fields = match fields_from(kind, &form) {
@@ -785,14 +797,11 @@ pub async fn test_channel(
     Path(id): Path<String>,
     form: FormData,
 ) -> Response {
-    let id = match channel_form(&caller, &form, &id) {
-        Ok(id) => id,
+    let channel = match form_channel(&state, &caller, &form, &id).await {
+        Ok(c) => c,
         Err(r) => return r,
     };
-    let channel = match state.store().get_channel(id).await {
-        Ok(c) => c,
-        Err(e) => return error_page(&e.into(), Some(&caller)),
-    };
+    let id = channel.id;
     let typed_to = form.get("to").trim().to_owned();
     let to = if typed_to.is_empty() {
         Ok(caller.user.email.to_string())
